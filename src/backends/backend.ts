@@ -1,0 +1,139 @@
+/**
+ * The backend interface and registry.
+ *
+ * Tensor storage is always a GC-managed typed array in the JS heap, so a backend owns no memory
+ * and needs no allocate/free/read/write methods: it is a set of kernels that compute on those
+ * arrays (a native addon reads and writes them in place, zero-copy). A backend implements any
+ * subset of the primitive kernels — the rest run on the JS reference backend, which implements
+ * all of them and is the specification the conformance suite checks every other backend
+ * against — plus optional fused kernels for composite ops (`src/ops/fused.ts`).
+ */
+import type { KernelTable } from "../ops/primitives.ts";
+import { TsgradError } from "../tensor/errors.ts";
+import type { FusedKernels } from "../ops/fused.ts";
+
+export interface Backend {
+  /** Registry name, e.g. "js" or "native". */
+  readonly name: string;
+  /** Primitive kernels this backend implements. Missing ones run on the JS reference. */
+  readonly kernels: Partial<KernelTable>;
+  /** Fused kernels for composite ops, keyed by fused-op name. */
+  readonly fused?: Partial<FusedKernels>;
+  /** Whether the backend can run in this process. */
+  available(): boolean;
+  /** When unavailable: why, and exactly how to make it available. */
+  unavailableReason?(): string;
+  /** Worker threads the backend's kernels use (for backends that have threads). */
+  numThreads?(): number;
+  setNumThreads?(n: number): void;
+  /** Human-readable build and runtime details (library versions, ISA, threads). */
+  info?(): Record<string, string | number | boolean>;
+}
+
+const registry = new Map<string, Backend>();
+let current: Backend | null = null;
+let defaultChooser: (() => Backend) | null = null;
+
+/** Make a backend selectable by name. */
+export function registerBackend(backend: Backend): void {
+  registry.set(backend.name, backend);
+}
+
+/** The registered backends' names, whether or not they are available here. */
+export function listBackends(): { name: string; available: boolean; reason?: string }[] {
+  return [...registry.values()].map((b) => {
+    const available = b.available();
+    return available
+      ? { name: b.name, available }
+      : { name: b.name, available, reason: b.unavailableReason?.() ?? "" };
+  });
+}
+
+/** Set how the default backend is chosen (the Node entry prefers native when available). */
+export function setDefaultBackendChooser(choose: () => Backend): void {
+  defaultChooser = choose;
+}
+
+/**
+ * Select the backend that runs kernels from now on. Selecting a backend that cannot run here is
+ * an error (never a silent fallback) whose message says how to install it.
+ *
+ * @example
+ * tg.setBackend("js");
+ * console.log(tg.getBackend().name); // "js"
+ */
+export function setBackend(name: string): void {
+  const b = registry.get(name);
+  if (!b)
+    throw new TsgradError(
+      "setBackend",
+      `unknown backend "${name}"; registered: ${[...registry.keys()].join(", ")}`,
+    );
+  if (!b.available()) {
+    throw new TsgradError(
+      "setBackend",
+      `backend "${name}" is not available: ${b.unavailableReason?.() ?? "unknown reason"}`,
+    );
+  }
+  current = b;
+}
+
+/** The active backend (chosen on first use: `TSGRAD_BACKEND` if set, else the platform default). */
+export function getBackend(): Backend {
+  if (current === null) {
+    const env = typeof process !== "undefined" ? process.env.TSGRAD_BACKEND : undefined;
+    if (env) setBackend(env);
+    else current = defaultChooser ? defaultChooser() : registry.get("js")!;
+  }
+  return current!;
+}
+
+/** Look up a registered backend by name (available or not). */
+export function findBackend(name: string): Backend | undefined {
+  return registry.get(name);
+}
+
+// ------------------------------------------------------------------ kernel accounting
+
+let tracking = false;
+const counts = new Map<string, number>();
+
+/**
+ * Count which backend ran each primitive or fused kernel from now on (`TSGRAD_DEBUG=kernels`
+ * turns this on at startup). Returns the previous setting.
+ */
+export function trackKernels(on = true): boolean {
+  const prev = tracking;
+  tracking = on;
+  return prev;
+}
+
+if (typeof process !== "undefined" && process.env.TSGRAD_DEBUG?.split(",").includes("kernels"))
+  tracking = true;
+
+/** @internal Called by the dispatcher for every kernel it runs. */
+export function noteKernel(backend: string, op: string): void {
+  if (!tracking) return;
+  const key = `${backend}:${op}`;
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/**
+ * Which kernels ran where since tracking started: rows of backend, op and call count, most
+ * frequent first. Pass `reset` to clear the counts.
+ *
+ * @example
+ * tg.trackKernels(true);
+ * tg.ones([2]).add(1);
+ * console.log(tg.kernelStats().some((r) => r.op === "add")); // true
+ */
+export function kernelStats(reset = false): { backend: string; op: string; calls: number }[] {
+  const rows = [...counts.entries()]
+    .map(([k, calls]) => {
+      const i = k.indexOf(":");
+      return { backend: k.slice(0, i), op: k.slice(i + 1), calls };
+    })
+    .sort((a, b) => b.calls - a.calls);
+  if (reset) counts.clear();
+  return rows;
+}

@@ -1,0 +1,32 @@
+/**
+ * The JS reference backend: plain loops over typed arrays, implementing every primitive. It is
+ * the specification every other backend is tested against, and the fallback for any kernel a
+ * faster backend does not provide. Each family file exports its slice of the kernel table; the
+ * `KernelTable` annotation below makes a primitive without a reference kernel a compile error.
+ */
+import type { KernelTable } from "../../ops/primitives.ts";
+import type { Backend } from "../backend.ts";
+import { elementwiseKernels } from "./elementwise.ts";
+import { indexingKernels } from "./indexing.ts";
+import { linalgKernels } from "./linalg.ts";
+import { movementKernels } from "./movement.ts";
+import { reduceKernels } from "./reduce.ts";
+
+export const jsKernels: KernelTable = {
+  ...elementwiseKernels,
+  ...reduceKernels,
+  ...movementKernels,
+  ...linalgKernels,
+  ...indexingKernels,
+};
+
+export const jsBackend: Backend = {
+  name: "js",
+  kernels: jsKernels,
+  available: () => true,
+  numThreads: () => 1,
+  info: () => ({
+    backend: "js",
+    description: "reference kernels in plain TypeScript, single-threaded",
+  }),
+};

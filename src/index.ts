@@ -1,0 +1,118 @@
+/**
+ * tsgrad: deep learning in TypeScript.
+ *
+ * @example
+ * import * as tg from "tsgrad";
+ * const x = tg.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const y = x.matmul(x).relu().sum();
+ * y.backward();
+ * console.log(x.grad!.toArray()); // [[7, 11], [9, 13]]
+ */
+import { jsBackend } from "./backends/js/index.ts";
+import { registerBackend } from "./backends/backend.ts";
+
+registerBackend(jsBackend);
+
+export { Tensor, type TensorLike, type NestedArray } from "./tensor/tensor.ts";
+export { type DType, type TypedArray } from "./tensor/dtype.ts";
+export { TsgradError } from "./tensor/errors.ts";
+export { Generator, manualSeed, defaultGenerator, type GeneratorState } from "./tensor/random.ts";
+export {
+  tensor,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  fullLike,
+  arange,
+  linspace,
+  eye,
+  rand,
+  randn,
+  randint,
+  randperm,
+  randLike,
+  randnLike,
+  type CreateOptions,
+  type RandomOptions,
+} from "./tensor/creation.ts";
+export { scalar } from "./tensor/scalar.ts";
+export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from "./tensor/autograd.ts";
+export { grad, valueAndGrad, type Differentiable } from "./tensor/transforms.ts";
+export {
+  neg,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  tanh,
+  sigmoid,
+  relu,
+  abs,
+  sin,
+  cos,
+  erf,
+  sign,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  where,
+  clamp,
+  sum,
+  mean,
+  amax,
+  amin,
+  argmax,
+  argmin,
+  logsumexp,
+  softmax,
+  logSoftmax,
+  reshape,
+  flatten,
+  permute,
+  transpose,
+  expand,
+  squeeze,
+  unsqueeze,
+  narrow,
+  split,
+  chunk,
+  pad,
+  cat,
+  stack,
+  flip,
+  repeat,
+  gather,
+  scatterAdd,
+  indexSelect,
+  matmul,
+  contiguous,
+} from "./ops/ops.ts";
+export { variance as var } from "./ops/ops.ts";
+export {
+  type Prim,
+  type PrimParams,
+  type View,
+  type Kernel,
+  type KernelTable,
+} from "./ops/primitives.ts";
+export { rules } from "./ops/rules.ts";
+export { run } from "./ops/dispatch.ts";
+export { fused, type FusedKernel, type FusedResult } from "./ops/fused.ts";
+export {
+  type Backend,
+  registerBackend,
+  setBackend,
+  getBackend,
+  listBackends,
+  findBackend,
+  trackKernels,
+  kernelStats,
+} from "./backends/backend.ts";
+export { jsBackend } from "./backends/js/index.ts";
+export * as F from "./nn/functional.ts";

@@ -1,0 +1,694 @@
+/**
+ * `tg.F`: neural-network functions (like torch.nn.functional). Every one is a composition of
+ * primitives — it has no gradient code of its own — unless it routes through `fused()`, where a
+ * backend may substitute a fused kernel that is tested against the composition.
+ */
+import { fused } from "../ops/fused.ts";
+import * as ops from "../ops/ops.ts";
+import { run } from "../ops/dispatch.ts";
+import { arange, ones, rand, zeros } from "../tensor/creation.ts";
+import { type DType, isFloating } from "../tensor/dtype.ts";
+import { TsgradError, fmtShape } from "../tensor/errors.ts";
+import { type Generator } from "../tensor/random.ts";
+import { noGrad } from "../tensor/autograd.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+
+type Pair = number | readonly [number, number];
+const pair = (v: Pair): [number, number] => (typeof v === "number" ? [v, v] : [v[0], v[1]]);
+
+export type Reduction = "mean" | "sum" | "none";
+
+function reduce(loss: Tensor, reduction: Reduction, op: string): Tensor {
+  if (reduction === "mean") return loss.mean();
+  if (reduction === "sum") return loss.sum();
+  if (reduction === "none") return loss;
+  throw new TsgradError(op, `unknown reduction "${String(reduction)}"`);
+}
+
+// ------------------------------------------------------------------ activations
+
+export const relu = ops.relu;
+export const sigmoid = ops.sigmoid;
+export const tanh = ops.tanh;
+export const softmax = ops.softmax;
+export const logSoftmax = ops.logSoftmax;
+
+/**
+ * Gaussian error linear unit: x·Φ(x) with the exact erf (default), or the tanh approximation.
+ *
+ * @example
+ * console.log(tg.F.gelu(tg.tensor([0, 1])).toArray()); // [0, 0.8413447141647339]
+ */
+export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  if (approximate === "tanh") {
+    const inner = ops.mul(
+      ops.add(x, ops.mul(ops.mul(ops.mul(x, x), x), 0.044715)),
+      Math.sqrt(2 / Math.PI),
+    );
+    return ops.mul(ops.mul(x, 0.5), ops.add(ops.tanh(inner), 1));
+  }
+  return ops.mul(ops.mul(x, 0.5), ops.add(ops.erf(ops.mul(x, Math.SQRT1_2)), 1));
+}
+
+/** x·σ(x). */
+export function silu(x: Tensor): Tensor {
+  return ops.mul(x, ops.sigmoid(x));
+}
+
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  return ops.where(ops.cmp("gt", x, 0), x, ops.mul(x, negativeSlope));
+}
+
+/** log σ(x) = -softplus(-x), computed stably. */
+export function logSigmoid(x: Tensor): Tensor {
+  return ops.neg(softplus(ops.neg(x)));
+}
+
+/** log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which neither overflows nor loses small values. */
+export function softplus(x: Tensor): Tensor {
+  return ops.add(ops.relu(x), ops.log(ops.add(ops.exp(ops.neg(ops.abs(x))), 1)));
+}
+
+// ------------------------------------------------------------------ layers
+
+/**
+ * y = x Wᵀ + b, with W of shape [out, in] (torch.nn.functional.linear).
+ *
+ * @example
+ * const y = tg.F.linear(tg.ones([2, 3]), tg.ones([4, 3]), tg.zeros([4]));
+ * console.log(y.shape); // [2, 4]
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (weight.ndim !== 2 || x.shape[x.ndim - 1] !== weight.shape[1]) {
+    throw new TsgradError(
+      "linear",
+      `input ${fmtShape(x.shape)} does not match weight ${fmtShape(weight.shape)} ([out, in])`,
+    );
+  }
+  const y = ops.matmul(x, ops.transpose(weight, 0, 1));
+  return bias ? ops.add(y, bias) : y;
+}
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  /** Zero padding per side, or "same" (stride 1, odd effective kernel) / "valid" (0). */
+  padding?: Pair | "same" | "valid";
+  dilation?: Pair;
+  groups?: number;
+}
+
+/**
+ * 2-D convolution (cross-correlation, as PyTorch) of x [N, C, H, W] with w [O, C/groups, KH, KW].
+ *
+ * @example
+ * const y = tg.F.conv2d(tg.ones([1, 1, 5, 5]), tg.ones([2, 1, 3, 3]), null, { padding: 1 });
+ * console.log(y.shape); // [1, 2, 5, 5]
+ */
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts: Conv2dOptions = {},
+): Tensor {
+  const stride = pair(opts.stride ?? 1);
+  const dilation = pair(opts.dilation ?? 1);
+  let padding: [number, number];
+  if (opts.padding === "same") {
+    if (stride[0] !== 1 || stride[1] !== 1)
+      throw new TsgradError("conv2d", `padding "same" needs stride 1, got ${fmtShape(stride)}`);
+    const eff = [
+      dilation[0] * ((weight.shape[2] ?? 1) - 1),
+      dilation[1] * ((weight.shape[3] ?? 1) - 1),
+    ];
+    if (eff[0]! % 2 || eff[1]! % 2)
+      throw new TsgradError(
+        "conv2d",
+        `padding "same" needs an odd effective kernel size, got ${fmtShape(weight.shape)}`,
+      );
+    padding = [eff[0]! / 2, eff[1]! / 2];
+  } else {
+    padding = opts.padding === "valid" ? [0, 0] : pair(opts.padding ?? 0);
+  }
+  const y = run("conv2d", [x, weight.to(x.dtype)], {
+    stride,
+    padding,
+    dilation,
+    groups: opts.groups ?? 1,
+  });
+  if (!bias) return y;
+  if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) {
+    throw new TsgradError(
+      "conv2d",
+      `bias ${fmtShape(bias.shape)} does not match ${weight.shape[0]} output channels`,
+    );
+  }
+  return ops.add(y, ops.reshape(bias, [-1, 1, 1]));
+}
+
+export interface Pool2dOptions {
+  /** Defaults to the kernel size. */
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  ceilMode?: boolean;
+}
+
+/**
+ * Max pooling. Overlapping windows (kernel 3, stride 2, as AlexNet) are supported. It is a gather
+ * at the argmax of each window, so its gradient is a scatter-add there.
+ *
+ * @example
+ * const y = tg.F.maxPool2d(tg.arange(16).float().reshape([1, 1, 4, 4]), 2);
+ * console.log(y.toArray()); // [[[[5, 7], [13, 15]]]]
+ */
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {}): Tensor {
+  const kernel = pair(kernelSize);
+  const idx = run("maxPool2dIndices", [x], {
+    kernel,
+    stride: pair(opts.stride ?? kernel),
+    padding: pair(opts.padding ?? 0),
+    dilation: pair(opts.dilation ?? 1),
+    ceilMode: opts.ceilMode ?? false,
+  });
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const [, , oh, ow] = idx.shape as [number, number, number, number];
+  const flat = ops.gather(ops.reshape(x, [n, c, h * w]), 2, ops.reshape(idx, [n, c, oh * ow]));
+  return ops.reshape(flat, [n, c, oh, ow]);
+}
+
+/**
+ * Average pooling, as a depthwise convolution with constant weights (countIncludePad as PyTorch's
+ * default: zero padding counts toward the average).
+ *
+ * @example
+ * console.log(tg.F.avgPool2d(tg.ones([1, 1, 4, 4]), 2).toArray()); // [[[[1, 1], [1, 1]]]]
+ */
+export function avgPool2d(
+  x: Tensor,
+  kernelSize: Pair,
+  opts: Pool2dOptions & { countIncludePad?: boolean } = {},
+): Tensor {
+  if (x.ndim !== 4)
+    throw new TsgradError("avgPool2d", `expected a 4-D input [N,C,H,W], got ${fmtShape(x.shape)}`);
+  if (opts.ceilMode) throw new TsgradError("avgPool2d", "ceilMode is not supported");
+  const [kh, kw] = pair(kernelSize);
+  const c = x.shape[1]!;
+  const conv = {
+    stride: pair(opts.stride ?? [kh, kw]),
+    padding: pair(opts.padding ?? 0),
+    dilation: pair(opts.dilation ?? 1),
+    groups: c,
+  };
+  const w = ones([c, 1, kh, kw], { dtype: x.dtype });
+  const total = run("conv2d", [x, w], conv);
+  if (opts.countIncludePad ?? true) return ops.div(total, kh * kw);
+  const counts = run(
+    "conv2d",
+    [
+      ones([1, 1, x.shape[2]!, x.shape[3]!], { dtype: x.dtype }),
+      ones([1, 1, kh, kw], { dtype: x.dtype }),
+    ],
+    { ...conv, groups: 1 },
+  );
+  return ops.div(total, counts);
+}
+
+/** Averaging matrix [out, in] for adaptive pooling: row i averages input cells [⌊i·in/out⌋, ⌈(i+1)·in/out⌉). */
+function adaptiveMatrix(inSize: number, outSize: number, dtype: DType): Tensor {
+  const m = zeros([outSize, inSize], { dtype });
+  for (let i = 0; i < outSize; i++) {
+    const s = Math.floor((i * inSize) / outSize);
+    const e = Math.ceil(((i + 1) * inSize) / outSize);
+    for (let j = s; j < e; j++) m.data[i * inSize + j] = 1 / (e - s);
+  }
+  return m;
+}
+
+/**
+ * Adaptive average pooling to a fixed output size (windows as PyTorch's). Pooling is separable,
+ * so it is two matmuls with averaging matrices: P_h · X · P_wᵀ.
+ *
+ * @example
+ * console.log(tg.F.adaptiveAvgPool2d(tg.ones([1, 2, 5, 7]), [2, 3]).shape); // [1, 2, 2, 3]
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  if (x.ndim !== 4)
+    throw new TsgradError(
+      "adaptiveAvgPool2d",
+      `expected a 4-D input [N,C,H,W], got ${fmtShape(x.shape)}`,
+    );
+  const [oh, ow] = pair(outputSize);
+  const [h, w] = [x.shape[2]!, x.shape[3]!];
+  if (oh === h && ow === w) return x;
+  const ph = adaptiveMatrix(h, oh, x.dtype);
+  const pw = adaptiveMatrix(w, ow, x.dtype);
+  return ops.matmul(ops.matmul(ph, x), ops.transpose(pw, 0, 1));
+}
+
+/**
+ * Local response normalisation across channels (AlexNet §3.3; torch.nn.functional.local_response_norm):
+ * b_c = a_c / (k + α/n · Σ a_{c'}²)^β over the n channels centred on c.
+ *
+ * @example
+ * const y = tg.F.localResponseNorm(tg.ones([1, 8, 2, 2]), 5, 1e-4, 0.75, 2);
+ * console.log(y.shape); // [1, 8, 2, 2]
+ */
+export function localResponseNorm(
+  x: Tensor,
+  size: number,
+  alpha = 1e-4,
+  beta = 0.75,
+  k = 1,
+): Tensor {
+  if (x.ndim < 3)
+    throw new TsgradError("localResponseNorm", `expected [N, C, ...], got ${fmtShape(x.shape)}`);
+  return fused("localResponseNorm", [x], { size, alpha, beta, k }, ([t], p) => {
+    const xs = t!;
+    const [n, c] = [xs.shape[0]!, xs.shape[1]!];
+    const rest = xs.size / (n * c);
+    const sq = ops.reshape(ops.mul(xs, xs), [n, 1, c, rest]);
+    // Sum over the channel window: pad the channel axis, then a size×1 box filter.
+    const padded = ops.pad(sq, [0, 0, Math.floor(p.size / 2), Math.floor((p.size - 1) / 2)]);
+    const box = run("conv2d", [padded, ones([1, 1, p.size, 1], { dtype: xs.dtype })], {
+      stride: [1, 1],
+      padding: [0, 0],
+      dilation: [1, 1],
+      groups: 1,
+    });
+    const div = ops.pow(
+      ops.add(ops.mul(ops.reshape(box, xs.shape), p.alpha / p.size), p.k),
+      p.beta,
+    );
+    return [ops.div(xs, div)];
+  })[0]!;
+}
+
+/**
+ * Layer normalisation over the trailing `normalizedShape` axes (biased variance, as PyTorch).
+ *
+ * @example
+ * const y = tg.F.layerNorm(tg.tensor([[1, 2, 3]]), [3]);
+ * console.log(Math.abs(y.mean().item()) < 1e-6); // true
+ */
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: readonly number[],
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+): Tensor {
+  const k = normalizedShape.length;
+  if (k === 0 || k > x.ndim || normalizedShape.some((d, i) => d !== x.shape[x.ndim - k + i])) {
+    throw new TsgradError(
+      "layerNorm",
+      `normalized shape ${fmtShape(normalizedShape)} does not end input shape ${fmtShape(x.shape)}`,
+    );
+  }
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return fused("layerNorm", inputs, { k, eps, hasWeight: !!weight, hasBias: !!bias }, (ts, p) => {
+    const xs = ts[0]!;
+    const axes = Array.from({ length: p.k }, (_, i) => xs.ndim - p.k + i);
+    const mu = ops.mean(xs, axes, true);
+    const d = ops.sub(xs, mu);
+    const v = ops.mean(ops.mul(d, d), axes, true);
+    let y = ops.mul(d, ops.rsqrt(ops.add(v, p.eps)));
+    if (p.hasWeight) y = ops.mul(y, ts[1]!);
+    if (p.hasBias) y = ops.add(y, ts[p.hasWeight ? 2 : 1]!);
+    return [y];
+  })[0]!;
+}
+
+export interface BatchNormOptions {
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Batch normalisation over all axes but 1 (channels). In training mode it normalises with the
+ * batch statistics and updates `runningMean`/`runningVar` in place (unbiased variance, as PyTorch);
+ * in eval mode it uses the running statistics.
+ *
+ * @example
+ * const y = tg.F.batchNorm(tg.randn([8, 3]), tg.zeros([3]), tg.ones([3]), null, null, { training: true });
+ * console.log(y.shape); // [8, 3]
+ */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  opts: BatchNormOptions = {},
+): Tensor {
+  const { training = false, momentum = 0.1, eps = 1e-5 } = opts;
+  if (x.ndim < 2)
+    throw new TsgradError("batchNorm", `expected [N, C, ...], got ${fmtShape(x.shape)}`);
+  const c = x.shape[1]!;
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const bshape = x.shape.map((d, i) => (i === 1 ? c : 1));
+  let mu: Tensor;
+  let v: Tensor;
+  if (training || !runningMean || !runningVar) {
+    mu = ops.mean(x, axes, true);
+    const d = ops.sub(x, mu);
+    v = ops.mean(ops.mul(d, d), axes, true);
+    const n = x.size / c;
+    if (training && runningMean && runningVar) {
+      noGrad(() => {
+        const m = ops.reshape(mu, [c]);
+        const uv = ops.mul(ops.reshape(v, [c]), n / Math.max(1, n - 1));
+        assignInPlace(
+          runningMean,
+          ops.add(ops.mul(runningMean, 1 - momentum), ops.mul(m, momentum)),
+        );
+        assignInPlace(
+          runningVar,
+          ops.add(ops.mul(runningVar, 1 - momentum), ops.mul(uv, momentum)),
+        );
+      });
+    }
+  } else {
+    mu = ops.reshape(runningMean, bshape);
+    v = ops.reshape(runningVar, bshape);
+  }
+  let y = ops.mul(ops.sub(x, mu), ops.rsqrt(ops.add(v, eps)));
+  if (weight) y = ops.mul(y, ops.reshape(weight, bshape));
+  if (bias) y = ops.add(y, ops.reshape(bias, bshape));
+  return y;
+}
+
+/** Overwrite the elements of contiguous `target` with `value` (used for running statistics). */
+function assignInPlace(target: Tensor, value: Tensor): void {
+  const src = value.dataSync();
+  const base = target.offset;
+  for (let i = 0; i < src.length; i++) target.data[base + i] = src[i]!;
+}
+
+/**
+ * Dropout: in training, zero each element with probability p and scale the rest by 1/(1-p).
+ *
+ * @example
+ * tg.manualSeed(0);
+ * const y = tg.F.dropout(tg.ones([1000]), 0.5);
+ * console.log(y.max().item()); // 2
+ */
+export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generator): Tensor {
+  if (!(p >= 0 && p <= 1))
+    throw new TsgradError("dropout", `probability must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  if (p === 1) return ops.mul(x, 0);
+  const keep = ops.cmp(
+    "ge",
+    rand(x.shape, { dtype: x.dtype, ...(generator ? { generator } : {}) }),
+    p,
+  );
+  return ops.mul(x, ops.mul(keep.to(x.dtype), 1 / (1 - p)));
+}
+
+/**
+ * Embedding lookup: rows of `weight` [V, D] at int32 `ids`, giving [...ids.shape, D]. The row at
+ * `paddingIdx` receives no gradient (initialise it to zeros so padding contributes nothing).
+ *
+ * @example
+ * const w = tg.tensor([[0, 0], [1, 1], [2, 2]]);
+ * console.log(tg.F.embedding(tg.tensor([2, 1], { dtype: "int32" }), w).toArray()); // [[2, 2], [1, 1]]
+ */
+export function embedding(ids: Tensor, weight: Tensor, paddingIdx?: number): Tensor {
+  if (ids.dtype !== "int32")
+    throw new TsgradError("embedding", `ids must be int32, got ${ids.dtype}`);
+  if (weight.ndim !== 2)
+    throw new TsgradError("embedding", `weight must be [V, D], got ${fmtShape(weight.shape)}`);
+  const flat = ops.reshape(ids, [-1]);
+  let rows = ops.indexSelect(weight, 0, flat);
+  // As PyTorch: the padding row is looked up like any other but receives no gradient.
+  if (paddingIdx !== undefined) {
+    rows = ops.where(ops.unsqueeze(ops.cmp("ne", flat, paddingIdx), 1), rows, rows.detach());
+  }
+  return ops.reshape(rows, [...ids.shape, weight.shape[1]!]);
+}
+
+/**
+ * One-hot encoding of int32 class ids: [...ids.shape, numClasses].
+ *
+ * @example
+ * console.log(tg.F.oneHot(tg.tensor([0, 2], { dtype: "int32" }), 3).toArray()); // [[1, 0, 0], [0, 0, 1]]
+ */
+export function oneHot(ids: Tensor, numClasses: number, dtype: DType = "int32"): Tensor {
+  if (ids.dtype !== "int32") throw new TsgradError("oneHot", `ids must be int32, got ${ids.dtype}`);
+  checkTargets("oneHot", ids, numClasses);
+  return ops.cmp("eq", ops.unsqueeze(ids, -1), arange(numClasses)).to(dtype);
+}
+
+function checkTargets(op: string, target: Tensor, numClasses: number, ignoreIndex?: number): void {
+  const t = target.dataSync();
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i]!;
+    if (v !== ignoreIndex && (v < 0 || v >= numClasses)) {
+      throw new TsgradError(op, `target ${v} is out of range for ${numClasses} classes`);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ losses
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this are ignored (class-index targets only). */
+  ignoreIndex?: number;
+  /** Mix the target with the uniform distribution: (1-ε)·target + ε/C. */
+  labelSmoothing?: number;
+  /** Per-class weights [C]. */
+  weight?: Tensor;
+  reduction?: Reduction;
+}
+
+/**
+ * Cross-entropy between logits [N, C] (or [N, C, d1, …]) and either int32 class indices [N, …] or
+ * class probabilities shaped like the logits — torch.nn.functional.cross_entropy, including
+ * `ignoreIndex`, `labelSmoothing` and class `weight`. With every target ignored, the mean is 0.
+ *
+ * @example
+ * const logits = tg.tensor([[2, 0, 0], [0, 3, 0]]);
+ * const loss = tg.F.crossEntropy(logits, tg.tensor([0, 1], { dtype: "int32" }));
+ * console.log(loss.item().toFixed(4)); // "0.1328"
+ */
+export function crossEntropy(
+  input: Tensor,
+  target: Tensor,
+  opts: CrossEntropyOptions = {},
+): Tensor {
+  const { ignoreIndex = -100, labelSmoothing = 0, weight, reduction = "mean" } = opts;
+  if (input.ndim < 1 || !isFloating(input.dtype))
+    throw new TsgradError(
+      "crossEntropy",
+      `expected floating logits [N, C, ...], got ${input.dtype} ${fmtShape(input.shape)}`,
+    );
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+    throw new TsgradError(
+      "crossEntropy",
+      `labelSmoothing must be in [0, 1], got ${labelSmoothing}`,
+    );
+  const cAxis = input.ndim === 1 ? 0 : 1;
+  const C = input.shape[cAxis]!;
+  // Move classes last and flatten: logits [M, C].
+  const perm = [...input.shape.keys()].filter((i) => i !== cAxis).concat([cAxis]);
+  const logits = ops.reshape(ops.permute(input, perm), [-1, C]);
+  const logp = ops.logSoftmax(logits, 1);
+  const w = weight ? ops.reshape(weight.to(input.dtype), [1, C]) : null;
+  if (weight && (weight.ndim !== 1 || weight.shape[0] !== C))
+    throw new TsgradError(
+      "crossEntropy",
+      `weight ${fmtShape(weight.shape)} does not match ${C} classes`,
+    );
+
+  if (isFloating(target.dtype)) {
+    if (
+      target.shape.length !== input.shape.length ||
+      target.shape.some((d, i) => d !== input.shape[i])
+    ) {
+      throw new TsgradError(
+        "crossEntropy",
+        `probability targets ${fmtShape(target.shape)} must match logits ${fmtShape(input.shape)}`,
+      );
+    }
+    let probs = ops.reshape(ops.permute(target.to(input.dtype), perm), [-1, C]);
+    if (labelSmoothing > 0) probs = ops.add(ops.mul(probs, 1 - labelSmoothing), labelSmoothing / C);
+    const wl = w ? ops.mul(logp, w) : logp;
+    const loss = ops.neg(ops.sum(ops.mul(probs, wl), 1));
+    return reduce(
+      ops.reshape(
+        loss,
+        perm.slice(0, -1).map((i) => input.shape[i]!),
+      ),
+      reduction,
+      "crossEntropy",
+    );
+  }
+
+  if (target.dtype !== "int32")
+    throw new TsgradError("crossEntropy", `class targets must be int32, got ${target.dtype}`);
+  const expected = input.shape.filter((_, i) => i !== cAxis);
+  if (target.shape.length !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
+    throw new TsgradError(
+      "crossEntropy",
+      `target shape ${fmtShape(target.shape)} does not match logits ${fmtShape(input.shape)} (expected ${fmtShape(expected)})`,
+    );
+  }
+  checkTargets("crossEntropy", target, C, ignoreIndex);
+  const t = ops.reshape(target, [-1]);
+  const valid = ops.cmp("ne", t, ignoreIndex);
+  const safeT = ops.where(valid, t, 0);
+  const picked = ops.reshape(ops.gather(logp, 1, ops.unsqueeze(safeT, 1)), [-1]);
+  // Per-example weight: w[target] (1 without class weights), zero where ignored.
+  let ew = valid.to(input.dtype);
+  if (w)
+    ew = ops.mul(
+      ew,
+      ops.reshape(ops.gather(ops.expand(w, [t.shape[0]!, C]), 1, ops.unsqueeze(safeT, 1)), [-1]),
+    );
+  let loss = ops.mul(ops.neg(picked), ew);
+  if (labelSmoothing > 0) {
+    const smooth = ops.neg(ops.sum(w ? ops.mul(logp, w) : logp, 1));
+    loss = ops.add(
+      ops.mul(loss, 1 - labelSmoothing),
+      ops.mul(ops.mul(smooth, valid.to(input.dtype)), labelSmoothing / C),
+    );
+  }
+  if (reduction === "none") return ops.reshape(loss, expected);
+  if (reduction === "sum") return loss.sum();
+  return ops.div(loss.sum(), ops.maximum(ew.sum(), w ? 1e-12 : 1));
+}
+
+/**
+ * Negative log-likelihood of int32 targets under log-probabilities [N, C] (torch.nn.functional.nll_loss).
+ *
+ * @example
+ * const logp = tg.tensor([[-0.1, -2.3]]);
+ * console.log(tg.F.nllLoss(logp, tg.tensor([1], { dtype: "int32" })).item()); // 2.299999952316284
+ */
+export function nllLoss(
+  logp: Tensor,
+  target: Tensor,
+  opts: { ignoreIndex?: number; weight?: Tensor; reduction?: Reduction } = {},
+): Tensor {
+  const { ignoreIndex = -100, weight, reduction = "mean" } = opts;
+  if (logp.ndim !== 2)
+    throw new TsgradError(
+      "nllLoss",
+      `expected log-probabilities [N, C], got ${fmtShape(logp.shape)}`,
+    );
+  if (target.dtype !== "int32" || target.ndim !== 1 || target.shape[0] !== logp.shape[0]) {
+    throw new TsgradError(
+      "nllLoss",
+      `targets must be int32 [${logp.shape[0]}], got ${target.dtype} ${fmtShape(target.shape)}`,
+    );
+  }
+  const C = logp.shape[1]!;
+  checkTargets("nllLoss", target, C, ignoreIndex);
+  const valid = ops.cmp("ne", target, ignoreIndex);
+  const safeT = ops.where(valid, target, 0);
+  const picked = ops.reshape(ops.gather(logp, 1, ops.unsqueeze(safeT, 1)), [-1]);
+  let ew = valid.to(logp.dtype);
+  if (weight) ew = ops.mul(ew, ops.indexSelect(weight.to(logp.dtype), 0, safeT));
+  const loss = ops.mul(ops.neg(picked), ew);
+  if (reduction === "none") return loss;
+  if (reduction === "sum") return loss.sum();
+  return ops.div(loss.sum(), ops.maximum(ew.sum(), weight ? 1e-12 : 1));
+}
+
+/**
+ * Mean squared error.
+ *
+ * @example
+ * console.log(tg.F.mseLoss(tg.tensor([1, 2]), tg.tensor([1, 4])).item()); // 2
+ */
+export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
+  if (
+    input.shape.length !== target.shape.length ||
+    input.shape.some((d, i) => d !== target.shape[i])
+  ) {
+    throw new TsgradError(
+      "mseLoss",
+      `input ${fmtShape(input.shape)} and target ${fmtShape(target.shape)} differ in shape`,
+    );
+  }
+  const d = ops.sub(input, target);
+  return reduce(ops.mul(d, d), reduction, "mseLoss");
+}
+
+/** Binary cross-entropy on logits: max(x,0) − x·t + log(1 + e^−|x|), stable for any logit. */
+export function binaryCrossEntropyWithLogits(
+  logits: Tensor,
+  target: Tensor,
+  reduction: Reduction = "mean",
+): Tensor {
+  if (
+    logits.shape.length !== target.shape.length ||
+    logits.shape.some((d, i) => d !== target.shape[i])
+  ) {
+    throw new TsgradError(
+      "binaryCrossEntropyWithLogits",
+      `logits ${fmtShape(logits.shape)} and target ${fmtShape(target.shape)} differ in shape`,
+    );
+  }
+  const loss = ops.sub(softplus(logits), ops.mul(logits, target.to(logits.dtype)));
+  return reduce(loss, reduction, "binaryCrossEntropyWithLogits");
+}
+
+// ------------------------------------------------------------------ attention
+
+export interface AttentionOptions {
+  /** Bool mask broadcastable to [..., Lq, Lk]: true = may attend. Or an additive float mask. */
+  attnMask?: Tensor | null;
+  isCausal?: boolean;
+  dropoutP?: number;
+  /** Defaults to 1/√(head dim). */
+  scale?: number;
+  generator?: Generator;
+}
+
+/**
+ * softmax(q kᵀ · scale + mask) v for q [..., Lq, E], k [..., Lk, E], v [..., Lk, Ev]
+ * (torch.nn.functional.scaled_dot_product_attention).
+ *
+ * @example
+ * const q = tg.randn([1, 2, 4, 8]);
+ * console.log(tg.F.scaledDotProductAttention(q, q, q, { isCausal: true }).shape); // [1, 2, 4, 8]
+ */
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: AttentionOptions = {},
+): Tensor {
+  const E = q.shape[q.ndim - 1]!;
+  if (k.shape[k.ndim - 1] !== E || k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) {
+    throw new TsgradError(
+      "scaledDotProductAttention",
+      `q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)} do not fit`,
+    );
+  }
+  const scale = opts.scale ?? 1 / Math.sqrt(E);
+  let scores = ops.mul(ops.matmul(q, ops.transpose(k, -2, -1)), scale);
+  const [lq, lk] = [q.shape[q.ndim - 2]!, k.shape[k.ndim - 2]!];
+  if (opts.isCausal) {
+    // Query i may attend keys j <= i (aligned to the end when lk > lq, as for cached keys).
+    const allowed = ops.cmp(
+      "le",
+      ops.reshape(arange(lk), [1, lk]),
+      ops.add(ops.reshape(arange(lq), [lq, 1]), lk - lq),
+    );
+    scores = ops.where(allowed, scores, -Infinity);
+  }
+  if (opts.attnMask) {
+    scores =
+      opts.attnMask.dtype === "bool"
+        ? ops.where(opts.attnMask, scores, -Infinity)
+        : ops.add(scores, opts.attnMask);
+  }
+  let attn = ops.softmax(scores, -1);
+  if (opts.dropoutP) attn = dropout(attn, opts.dropoutP, true, opts.generator);
+  return ops.matmul(attn, v);
+}
+
+export const pad = ops.pad;

@@ -1,0 +1,559 @@
+/**
+ * The functional tensor API: thin wrappers that validate arguments, handle plain numbers, dtype
+ * promotion and broadcasting, then call `run(prim, …)` — plus the tensor-level compositions
+ * (mean, var, softmax, logsumexp, clamp, split, flip, …), which are built from primitives only
+ * and so need no gradient code of their own.
+ *
+ * `Tensor` methods delegate here; `tg.*` re-exports these functions.
+ */
+import { type DType, isFloating, promoteTypes } from "../tensor/dtype.ts";
+import { TsgradError, fmtShape } from "../tensor/errors.ts";
+import {
+  broadcastShapes,
+  inferShape,
+  normAxes,
+  normAxis,
+  numel,
+  sameShape,
+} from "../tensor/shape.ts";
+import { Tensor, type TensorLike } from "../tensor/tensor.ts";
+import { scalar } from "../tensor/scalar.ts";
+import { run } from "./dispatch.ts";
+import type { CmpOp, Prim } from "./primitives.ts";
+
+// ------------------------------------------------------------------ helpers
+
+function floatDtype(d: DType): DType {
+  return isFloating(d) ? d : "float32";
+}
+
+/** Unary float op: integer inputs are promoted to float32 first (as PyTorch does for exp etc.). */
+function unary(
+  prim: Prim &
+    ("neg" | "exp" | "log" | "sqrt" | "tanh" | "sigmoid" | "relu" | "abs" | "sin" | "cos" | "erf"),
+  x: Tensor,
+): Tensor {
+  if (prim === "neg" || prim === "abs" || prim === "relu") {
+    if (x.dtype === "bool") throw new TsgradError(prim, "not defined for bool tensors");
+    return run(prim, [x], {});
+  }
+  return run(prim, [x.to(floatDtype(x.dtype))], {});
+}
+
+/** Resolve two operands to tensors of one promoted dtype. Numbers adopt the tensor's dtype. */
+function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  if (typeof a === "number" && typeof b === "number") {
+    throw new TsgradError(op, "at least one operand must be a tensor");
+  }
+  const dtypeOf = (x: TensorLike, other: TensorLike): DType => {
+    if (x instanceof Tensor) return x.dtype;
+    const o = (other as Tensor).dtype;
+    return Number.isInteger(x) || isFloating(o) ? o : "float32";
+  };
+  let dt = promoteTypes(dtypeOf(a, b), dtypeOf(b, a));
+  if (dt === "bool" && op !== "maximum" && op !== "cmp" && op !== "where") dt = "int32";
+  const ta = a instanceof Tensor ? a.to(dt) : scalar(a, dt);
+  const tb = b instanceof Tensor ? b.to(dt) : scalar(b, dt);
+  return [ta, tb];
+}
+
+function binary(
+  prim: "add" | "sub" | "mul" | "div" | "pow" | "maximum",
+  a: TensorLike,
+  b: TensorLike,
+): Tensor {
+  let [ta, tb] = operands(prim, a, b);
+  if ((prim === "div" || prim === "pow") && !isFloating(ta.dtype)) {
+    ta = ta.to("float32");
+    tb = tb.to("float32");
+  }
+  const shape = broadcastShapes(prim, ta.shape, tb.shape);
+  return run(prim, [expand(ta, shape), expand(tb, shape)], {});
+}
+
+// ------------------------------------------------------------------ elementwise
+
+/** -x */
+export const neg = (x: Tensor): Tensor => unary("neg", x);
+/** e^x */
+export const exp = (x: Tensor): Tensor => unary("exp", x);
+/** Natural logarithm (log 0 = -inf). */
+export const log = (x: Tensor): Tensor => unary("log", x);
+export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
+export const rsqrt = (x: Tensor): Tensor => div(1, unary("sqrt", x));
+export const tanh = (x: Tensor): Tensor => unary("tanh", x);
+/** 1 / (1 + e^-x), computed without overflow for large |x|. */
+export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
+/** max(x, 0); the gradient at exactly 0 is 0, as in PyTorch. */
+export const relu = (x: Tensor): Tensor => unary("relu", x);
+export const abs = (x: Tensor): Tensor => unary("abs", x);
+export const sin = (x: Tensor): Tensor => unary("sin", x);
+export const cos = (x: Tensor): Tensor => unary("cos", x);
+/** The Gauss error function (used by exact GELU). */
+export const erf = (x: Tensor): Tensor => unary("erf", x);
+/** -1, 0 or 1 (no gradient). */
+export function sign(x: Tensor): Tensor {
+  return sub(cmp("gt", x, 0).to(x.dtype), cmp("lt", x, 0).to(x.dtype));
+}
+
+/**
+ * Elementwise sum with broadcasting.
+ *
+ * @example
+ * console.log(tg.add(tg.tensor([[1], [2]]), tg.tensor([10, 20])).toArray()); // [[11, 21], [12, 22]]
+ */
+export const add = (a: TensorLike, b: TensorLike): Tensor => binary("add", a, b);
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binary("sub", a, b);
+export const mul = (a: TensorLike, b: TensorLike): Tensor => binary("mul", a, b);
+/** True division (integer operands give float32). */
+export const div = (a: TensorLike, b: TensorLike): Tensor => binary("div", a, b);
+export const pow = (a: TensorLike, b: TensorLike): Tensor => binary("pow", a, b);
+/** Elementwise maximum; where the two are equal each receives half the gradient (as PyTorch). */
+export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary("maximum", a, b);
+/** Elementwise minimum, composed as -maximum(-a, -b). */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb] = operands("minimum", a, b);
+  return neg(maximum(neg(ta), neg(tb)));
+}
+
+/** Elementwise comparison, giving a bool tensor. */
+export function cmp(op: CmpOp, a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb] = operands("cmp", a, b);
+  const shape = broadcastShapes(op, ta.shape, tb.shape);
+  return run("cmp", [expand(ta, shape), expand(tb, shape)], { op });
+}
+
+/**
+ * Pick from `a` where `cond` is true, else from `b` (all three broadcast).
+ *
+ * @example
+ * const x = tg.tensor([-1, 2, -3]);
+ * console.log(tg.where(x.gt(0), x, 0).toArray()); // [0, 2, 0]
+ */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const c = cond.to("bool");
+  const [ta, tb] = operands("where", a, b);
+  const shape = broadcastShapes("where", broadcastShapes("where", c.shape, ta.shape), tb.shape);
+  return run("where", [expand(c, shape), expand(ta, shape), expand(tb, shape)], {});
+}
+
+/** Convert to `dtype` (always a copy). */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  return run("cast", [x], { dtype });
+}
+
+/** `x` if it is already contiguous, else a contiguous copy. */
+export function contiguous(x: Tensor): Tensor {
+  return x.isContiguous() ? x : cast(x, x.dtype);
+}
+
+/** Clamp into [min, max]; the gradient is 1 inside the range (bounds included) and 0 outside. */
+export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  let y = x;
+  if (min !== undefined) y = where(cmp("lt", y, min), min, y);
+  if (max !== undefined) y = where(cmp("gt", y, max), max, y);
+  return y;
+}
+
+// ------------------------------------------------------------------ reductions
+
+/**
+ * Sum over `dim` (all axes when omitted).
+ *
+ * @example
+ * console.log(tg.tensor([[1, 2], [3, 4]]).sum(0).toArray()); // [4, 6]
+ */
+export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  const xs = x.dtype === "bool" ? x.to("int32") : x;
+  return run("sum", [xs], { axes: normAxes("sum", dim, x.ndim), keepdim });
+}
+
+/** Arithmetic mean over `dim` (all axes when omitted). */
+export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  const axes = normAxes("mean", dim, x.ndim);
+  const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
+  return div(sum(x.to(floatDtype(x.dtype)), axes, keepdim), n);
+}
+
+/** Variance with Bessel's `correction` (1 = unbiased, as torch.var). */
+export function variance(
+  x: Tensor,
+  dim?: number | readonly number[],
+  keepdim = false,
+  correction = 1,
+): Tensor {
+  const axes = normAxes("var", dim, x.ndim);
+  const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
+  const xf = x.to(floatDtype(x.dtype));
+  const d = sub(xf, mean(xf, axes, true));
+  return div(sum(mul(d, d), axes, keepdim), Math.max(0, n - correction));
+}
+
+/** Maximum over `dim` (all axes when omitted); tied maxima share the gradient equally. */
+export function amax(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  const axes = normAxes("amax", dim, x.ndim);
+  for (const a of axes) {
+    if (x.shape[a] === 0)
+      throw new TsgradError("amax", `cannot reduce over empty axis ${a} of ${fmtShape(x.shape)}`);
+  }
+  return run("max", [x], { axes, keepdim });
+}
+
+export function amin(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  return neg(amax(neg(x), dim, keepdim));
+}
+
+/** Index of the first maximum along `dim`, or of the flattened tensor when `dim` is omitted (int32). */
+export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
+  if (dim === undefined) return run("argmax", [reshape(x, [-1])], { axis: 0, keepdim: false });
+  const axis = normAxis("argmax", dim, x.ndim);
+  if (x.shape[axis] === 0)
+    throw new TsgradError(
+      "argmax",
+      `cannot reduce over empty axis ${axis} of ${fmtShape(x.shape)}`,
+    );
+  return run("argmax", [x], { axis, keepdim });
+}
+
+export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return argmax(neg(x.dtype === "bool" ? x.to("int32") : x), dim, keepdim);
+}
+
+/** log(sum(exp(x))) over `dim`, stable for large inputs (and -inf for all -inf rows). */
+export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
+  const axes = normAxes("logsumexp", dim, x.ndim);
+  // The shift m cancels out of the value and the gradient, so it is detached; rows whose max is
+  // infinite are shifted by 0 instead so that -inf rows give -inf rather than NaN.
+  const m0 = amax(x, axes, true).detach();
+  const m = where(cmp("eq", abs(m0), Infinity), 0, m0);
+  const out = add(log(sum(exp(sub(x, m)), axes, true)), m);
+  return keepdim ? out : squeeze(out, axes);
+}
+
+/**
+ * Softmax along `dim`, shifted by the maximum so it never overflows.
+ *
+ * @example
+ * console.log(tg.tensor([1000, 1000]).softmax(0).toArray()); // [0.5, 0.5]
+ */
+export function softmax(x: Tensor, dim: number): Tensor {
+  const xf = x.to(floatDtype(x.dtype));
+  const e = exp(sub(xf, amax(xf, dim, true).detach()));
+  return div(e, sum(e, dim, true));
+}
+
+/** log(softmax(x)) computed as x - logsumexp(x), which stays finite where softmax underflows. */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const xf = x.to(floatDtype(x.dtype));
+  return sub(xf, logsumexp(xf, dim, true));
+}
+
+// ------------------------------------------------------------------ movement
+
+/** Reshape (a view when the layout allows, else a copy). One entry may be -1. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const s = inferShape("reshape", shape, x.size, x.shape);
+  if (sameShape(s, x.shape)) return x;
+  return run("reshape", [x], { shape: s });
+}
+
+/** Like reshape, but only as a view: throws when the layout would need a copy. */
+export function view(x: Tensor, shape: readonly number[]): Tensor {
+  const y = reshape(x, shape);
+  if (y !== x && y.data !== x.data) {
+    throw new TsgradError(
+      "view",
+      `a tensor of shape ${fmtShape(x.shape)} with strides ${fmtShape(x.strides)} cannot be viewed as ${fmtShape(shape)}; use reshape`,
+    );
+  }
+  return y;
+}
+
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.ndim === 0) return reshape(x, [1]);
+  const s = normAxis("flatten", startDim, x.ndim);
+  const e = normAxis("flatten", endDim, x.ndim);
+  if (s > e) throw new TsgradError("flatten", `startDim ${startDim} comes after endDim ${endDim}`);
+  return reshape(x, [
+    ...x.shape.slice(0, s),
+    numel(x.shape.slice(s, e + 1)),
+    ...x.shape.slice(e + 1),
+  ]);
+}
+
+/** Reorder the axes (a view). */
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  if (dims.length !== x.ndim) {
+    throw new TsgradError(
+      "permute",
+      `got ${dims.length} dims [${dims.join(",")}] for a tensor of rank ${x.ndim}`,
+    );
+  }
+  const perm = dims.map((d) => normAxis("permute", d, x.ndim));
+  if (new Set(perm).size !== perm.length)
+    throw new TsgradError("permute", `[${dims.join(",")}] is not a permutation`);
+  if (perm.every((p, i) => p === i)) return x;
+  return run("permute", [x], { perm });
+}
+
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  const a = normAxis("transpose", dim0, x.ndim);
+  const b = normAxis("transpose", dim1, x.ndim);
+  const perm = x.shape.map((_, i) => i);
+  perm[a] = b;
+  perm[b] = a;
+  return permute(x, perm);
+}
+
+/** Broadcast to `shape` (a view; -1 keeps a dimension). */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  if (shape.length < x.ndim) {
+    throw new TsgradError(
+      "expand",
+      `cannot expand ${fmtShape(x.shape)} to fewer dimensions ${fmtShape(shape)}`,
+    );
+  }
+  const lead = shape.length - x.ndim;
+  const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
+  if (sameShape(target, x.shape)) return x;
+  return run("expand", [x], { shape: target });
+}
+
+/** Remove size-1 axes (all of them, or the ones listed). */
+export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+  const axes =
+    dim === undefined
+      ? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))
+      : normAxes("squeeze", dim, x.ndim);
+  return reshape(
+    x,
+    x.shape.filter((d, i) => !(axes.includes(i) && d === 1)),
+  );
+}
+
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normAxis("unsqueeze", dim, x.ndim + 1);
+  return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
+}
+
+/** Elements [start, start+length) along `dim` (a view). */
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = normAxis("narrow", dim, x.ndim);
+  const n = x.shape[d]!;
+  const s = start < 0 ? start + n : start;
+  if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > n) {
+    throw new TsgradError(
+      "narrow",
+      `range start ${start} length ${length} is outside axis ${d} of size ${n}`,
+    );
+  }
+  if (s === 0 && length === n) return x;
+  const starts = x.shape.map(() => 0);
+  const ends = [...x.shape];
+  starts[d] = s;
+  ends[d] = s + length;
+  return run("slice", [x], { starts, ends });
+}
+
+export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
+  const d = normAxis("split", dim, x.ndim);
+  const n = x.shape[d]!;
+  let sizes: number[];
+  if (typeof splitSize === "number") {
+    if (!(splitSize > 0))
+      throw new TsgradError("split", `split size must be positive, got ${splitSize}`);
+    sizes = [];
+    for (let s = 0; s < n; s += splitSize) sizes.push(Math.min(splitSize, n - s));
+  } else {
+    sizes = [...splitSize];
+    if (sizes.reduce((a, b) => a + b, 0) !== n) {
+      throw new TsgradError(
+        "split",
+        `sizes [${sizes.join(",")}] do not add up to ${n} along axis ${d}`,
+      );
+    }
+  }
+  let start = 0;
+  return sizes.map((len) => {
+    const piece = narrow(x, d, start, len);
+    start += len;
+    return piece;
+  });
+}
+
+export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  const n = x.shape[normAxis("chunk", dim, x.ndim)]!;
+  return split(x, Math.max(1, Math.ceil(n / chunks)), dim);
+}
+
+/** Constant padding with (before, after) pairs listed from the last axis backwards (torch.nn.functional.pad). */
+export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
+  if (padding.length % 2 !== 0 || padding.length / 2 > x.ndim) {
+    throw new TsgradError(
+      "pad",
+      `padding [${padding.join(",")}] must hold (before, after) pairs for at most ${x.ndim} axes`,
+    );
+  }
+  if (padding.some((p) => !Number.isInteger(p) || p < 0)) {
+    throw new TsgradError(
+      "pad",
+      `padding must be non-negative integers, got [${padding.join(",")}]`,
+    );
+  }
+  const pads: [number, number][] = x.shape.map(() => [0, 0]);
+  for (let i = 0; i < padding.length / 2; i++)
+    pads[x.ndim - 1 - i] = [padding[2 * i]!, padding[2 * i + 1]!];
+  if (pads.every(([a, b]) => a === 0 && b === 0)) return x;
+  return run("pad", [x], { pads, value });
+}
+
+/**
+ * Concatenate along `dim` (like torch.cat).
+ *
+ * @example
+ * console.log(tg.cat([tg.tensor([1]), tg.tensor([2, 3])]).toArray()); // [1, 2, 3]
+ */
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new TsgradError("cat", "expected at least one tensor");
+  const dt = tensors.map((t) => t.dtype).reduce(promoteTypes);
+  const ts = tensors.map((t) => t.to(dt));
+  if (ts.length === 1) return ts[0]!;
+  return run("concat", ts, { axis: normAxis("cat", dim, ts[0]!.ndim) });
+}
+
+/** Stack equally shaped tensors along a new axis `dim`. */
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new TsgradError("stack", "expected at least one tensor");
+  const d = normAxis("stack", dim, tensors[0]!.ndim + 1);
+  for (const t of tensors) {
+    if (!sameShape(t.shape, tensors[0]!.shape)) {
+      throw new TsgradError(
+        "stack",
+        `all tensors must have one shape, got ${fmtShape(tensors[0]!.shape)} and ${fmtShape(t.shape)}`,
+      );
+    }
+  }
+  return cat(
+    tensors.map((t) => unsqueeze(t, d)),
+    d,
+  );
+}
+
+/** Reverse along `dims` (a gather with reversed indices, so it has a gradient). */
+export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
+  let y = x;
+  for (const d of normAxes("flip", dims, x.ndim)) {
+    const n = x.shape[d]!;
+    const idx = new Int32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = n - 1 - i;
+    y = indexSelect(y, d, new Tensor(idx, "int32", [n]));
+  }
+  return y;
+}
+
+/** torch.Tensor.repeat: tile the tensor `repeats[i]` times along axis i (leading new axes allowed). */
+export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
+  if (repeats.length < x.ndim) {
+    throw new TsgradError(
+      "repeat",
+      `need at least ${x.ndim} repeat counts, got [${repeats.join(",")}]`,
+    );
+  }
+  const shape = [...Array<number>(repeats.length - x.ndim).fill(1), ...x.shape];
+  const inter = shape.flatMap((d) => [1, d]);
+  const target = shape.flatMap((d, i) => [repeats[i]!, d]);
+  return reshape(
+    expand(reshape(x, inter), target),
+    shape.map((d, i) => d * repeats[i]!),
+  );
+}
+
+// ------------------------------------------------------------------ indexing
+
+function checkIndex(op: string, index: Tensor): void {
+  if (index.dtype !== "int32") throw new TsgradError(op, `index must be int32, got ${index.dtype}`);
+}
+
+/** torch.gather along `dim`: the output has the index's shape. */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkIndex("gather", index);
+  return run("gather", [x, index], { axis: normAxis("gather", dim, x.ndim) });
+}
+
+/** zeros(shape) with `src` summed in at `index` along `dim` (the transpose of gather). */
+export function scatterAdd(
+  src: Tensor,
+  dim: number,
+  index: Tensor,
+  shape: readonly number[],
+): Tensor {
+  checkIndex("scatterAdd", index);
+  return run("scatterAdd", [src, index], {
+    axis: normAxis("scatterAdd", dim, shape.length),
+    shape: [...shape],
+  });
+}
+
+/** Whole slices along `dim` at 1-D int32 `index` (embedding lookup is indexSelect on axis 0). */
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkIndex("indexSelect", index);
+  if (index.ndim !== 1)
+    throw new TsgradError("indexSelect", `index must be 1-D, got shape ${fmtShape(index.shape)}`);
+  const d = normAxis("indexSelect", dim, x.ndim);
+  const k = index.shape[0]!;
+  const idxShape = x.shape.map((_, i) => (i === d ? k : 1));
+  const outShape = x.shape.map((s, i) => (i === d ? k : s));
+  return gather(x, d, expand(reshape(index, idxShape), outShape));
+}
+
+// ------------------------------------------------------------------ linear algebra
+
+/**
+ * Matrix product with NumPy semantics: 1-D operands are promoted to matrices and the extra axis
+ * removed afterwards; leading batch axes broadcast.
+ *
+ * @example
+ * const a = tg.tensor([[1, 2], [3, 4]]);
+ * console.log(a.matmul(tg.tensor([1, 1])).toArray()); // [3, 7]
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new TsgradError(
+      "matmul",
+      `both operands need at least 1 dimension, got ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`,
+    );
+  }
+  const dt = promoteTypes(a.dtype, b.dtype);
+  if (!isFloating(dt))
+    throw new TsgradError("matmul", `expected floating tensors, got ${a.dtype} @ ${b.dtype}`);
+  const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
+  const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
+  const k = a2.shape[a2.ndim - 1]!;
+  if (b2.shape[b2.ndim - 2] !== k) {
+    throw new TsgradError(
+      "matmul",
+      `inner dimensions differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`,
+    );
+  }
+  const batch = broadcastShapes("matmul", a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+  const m = a2.shape[a2.ndim - 2]!;
+  const n = b2.shape[b2.ndim - 1]!;
+  let out = run(
+    "matmul",
+    [expand(a2.to(dt), [...batch, m, k]), expand(b2.to(dt), [...batch, k, n])],
+    {},
+  );
+  if (a.ndim === 1) out = squeeze(out, out.ndim - 2);
+  if (b.ndim === 1) out = squeeze(out, out.ndim - 1);
+  return out;
+}
+
+/** Sum `g` down to `shape` (the transpose of broadcasting). */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.ndim; i++)
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  return reshape(sum(g, axes, true), shape);
+}

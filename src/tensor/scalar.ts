@@ -1,0 +1,9 @@
+import { type DType, allocate } from "./dtype.ts";
+import { Tensor } from "./tensor.ts";
+
+/** A 0-d tensor holding `value`. */
+export function scalar(value: number, dtype: DType = "float32"): Tensor {
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  return new Tensor(data, dtype, []);
+}
