@@ -116,3 +116,9 @@ export {
 } from "./backends/backend.ts";
 export { jsBackend } from "./backends/js/index.ts";
 export * as F from "./nn/functional.ts";
+export * as nn from "./nn/index.ts";
+export * as optim from "./optim/index.ts";
+export * as data from "./data/index.ts";
+export * as io from "./io/index.ts";
+export * as text from "./text/index.ts";
+export * as report from "./report/index.ts";

@@ -470,7 +470,7 @@ export interface CrossEntropyOptions {
  * @example
  * const logits = tg.tensor([[2, 0, 0], [0, 3, 0]]);
  * const loss = tg.F.crossEntropy(logits, tg.tensor([0, 1], { dtype: "int32" }));
- * console.log(loss.item().toFixed(4)); // "0.1328"
+ * console.log(loss.item().toFixed(4)); // "0.1672"
  */
 export function crossEntropy(
   input: Tensor,

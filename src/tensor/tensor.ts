@@ -124,7 +124,7 @@ export class Tensor implements View {
    * tensor), otherwise a fresh copy.
    *
    * @example
-   * console.log(tg.tensor([[1, 2], [3, 4]]).t().dataSync()); // Float32Array [1, 3, 2, 4]
+   * console.log(Array.from(tg.tensor([[1, 2], [3, 4]]).t().dataSync())); // [1, 3, 2, 4]
    */
   dataSync(): TypedArray {
     if (this.isContiguous() && this.offset === 0 && this.data.length === this.size)

@@ -1,0 +1,2 @@
+/** tg.data — see the files in this folder. */
+export {};

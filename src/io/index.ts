@@ -1,0 +1,2 @@
+/** tg.io — see the files in this folder. */
+export {};

@@ -1,0 +1,2 @@
+/** tg.nn — modules, initialisers and losses (like torch.nn). */
+export {};

@@ -1,0 +1,2 @@
+/** tg.optim — see the files in this folder. */
+export {};

@@ -1,0 +1,2 @@
+/** tg.report — see the files in this folder. */
+export {};

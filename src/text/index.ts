@@ -1,0 +1,2 @@
+/** tg.text — see the files in this folder. */
+export {};
