@@ -112,9 +112,10 @@ function compile(code: string): string {
   }).outputText;
 }
 
-const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
-  ...args: string[]
-) => (...a: unknown[]) => Promise<void>;
+type AsyncFn = (...a: unknown[]) => Promise<void>;
+const AsyncFunction = (
+  Object.getPrototypeOf(async () => {}) as { constructor: new (...args: string[]) => AsyncFn }
+).constructor;
 
 const examples = ["src", "cli"].flatMap((d) => sourceFiles(join(ROOT, d))).flatMap(extractExamples);
 
@@ -129,9 +130,10 @@ describe("JSDoc examples", () => {
       const state = tg.trackKernels(false);
       const check = (line: number, expectedText: string, ...actual: unknown[]) => {
         // eslint-disable-next-line @typescript-eslint/no-implied-eval
-        const expected = new Function(
+        const literals = new Function(
           `return [${splitLiterals(expectedText).join(",")}];`,
-        )() as unknown[];
+        ) as () => unknown[];
+        const expected = literals();
         if (!close(actual, expected)) {
           expect.fail(
             `${ex.file}:${ex.line} example line ${line}: printed ${JSON.stringify(actual)}, the comment says ${expectedText}`,

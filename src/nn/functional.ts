@@ -40,14 +40,17 @@ export const logSoftmax = ops.logSoftmax;
  * console.log(tg.F.gelu(tg.tensor([0, 1])).toArray()); // [0, 0.8413447141647339]
  */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
-  if (approximate === "tanh") {
-    const inner = ops.mul(
-      ops.add(x, ops.mul(ops.mul(ops.mul(x, x), x), 0.044715)),
-      Math.sqrt(2 / Math.PI),
-    );
-    return ops.mul(ops.mul(x, 0.5), ops.add(ops.tanh(inner), 1));
-  }
-  return ops.mul(ops.mul(x, 0.5), ops.add(ops.erf(ops.mul(x, Math.SQRT1_2)), 1));
+  return fused("gelu", [x], { approximate }, ([t], p) => {
+    const v = t!;
+    if (p.approximate === "tanh") {
+      const inner = ops.mul(
+        ops.add(v, ops.mul(ops.mul(ops.mul(v, v), v), 0.044715)),
+        Math.sqrt(2 / Math.PI),
+      );
+      return [ops.mul(ops.mul(v, 0.5), ops.add(ops.tanh(inner), 1))];
+    }
+    return [ops.mul(ops.mul(v, 0.5), ops.add(ops.erf(ops.mul(v, Math.SQRT1_2)), 1))];
+  })[0]!;
 }
 
 /** x·σ(x). */
@@ -692,3 +695,5 @@ export function scaledDotProductAttention(
 }
 
 export const pad = ops.pad;
+
+export { lstmLayer, gruLayer, type RecurrentLayerOptions } from "./rnn-functional.ts";

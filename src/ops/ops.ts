@@ -19,6 +19,7 @@ import {
 import { Tensor, type TensorLike } from "../tensor/tensor.ts";
 import { scalar } from "../tensor/scalar.ts";
 import { run } from "./dispatch.ts";
+import { fused } from "./fused.ts";
 import type { CmpOp, Prim } from "./primitives.ts";
 
 // ------------------------------------------------------------------ helpers
@@ -238,14 +239,20 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = 
  */
 export function softmax(x: Tensor, dim: number): Tensor {
   const xf = x.to(floatDtype(x.dtype));
-  const e = exp(sub(xf, amax(xf, dim, true).detach()));
-  return div(e, sum(e, dim, true));
+  const axis = normAxis("softmax", dim, xf.ndim);
+  return fused("softmax", [xf], { axis }, ([t], p) => {
+    const e = exp(sub(t!, amax(t!, p.axis, true).detach()));
+    return [div(e, sum(e, p.axis, true))];
+  })[0]!;
 }
 
 /** log(softmax(x)) computed as x - logsumexp(x), which stays finite where softmax underflows. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const xf = x.to(floatDtype(x.dtype));
-  return sub(xf, logsumexp(xf, dim, true));
+  const axis = normAxis("logSoftmax", dim, xf.ndim);
+  return fused("logSoftmax", [xf], { axis }, ([t], p) => [
+    sub(t!, logsumexp(t!, p.axis, true)),
+  ])[0]!;
 }
 
 // ------------------------------------------------------------------ movement

@@ -26,6 +26,11 @@ const F = tg.F;
 const i32 = (v: number[], shape?: number[]) =>
   tg.tensor(Int32Array.from(v), shape ? { shape } : {});
 type Fn = (xs: tg.Tensor[], consts: tg.Tensor[]) => tg.Tensor;
+const lstmOut = ([out, h, c]: [tg.Tensor, tg.Tensor, tg.Tensor]) => [
+  out,
+  h.unsqueeze(0),
+  c.unsqueeze(0),
+];
 
 // The same computations as generate_torch.py, written with tsgrad.
 const impls: Record<string, Fn> = {
@@ -96,6 +101,16 @@ const impls: Record<string, Fn> = {
       .add(x!.abs().add(1).log())
       .add(x!.relu()),
   "pow both operands": ([a, b]) => a!.pow(b!),
+  lstmLayer: ([x, h0, c0, wih, whh, bih, bhh]) =>
+    tg.cat(lstmOut(F.lstmLayer(x!, h0!, c0!, wih!, whh!, bih!, bhh!)), 0),
+  "lstmLayer reverse": ([x, h0, c0, wih, whh, bih, bhh]) =>
+    tg.cat(lstmOut(F.lstmLayer(x!, h0!, c0!, wih!, whh!, bih!, bhh!, { reverse: true })), 0),
+  "lstmLayer lengths": ([x, h0, c0, wih, whh, bih, bhh]) =>
+    tg.cat(lstmOut(F.lstmLayer(x!, h0!, c0!, wih!, whh!, bih!, bhh!, { lengths: [5, 2, 3] })), 0),
+  gruLayer: ([x, h0, wih, whh, bih, bhh]) => {
+    const [out, h] = F.gruLayer(x!, h0!, wih!, whh!, bih!, bhh!);
+    return tg.cat([out, h.unsqueeze(0)], 0);
+  },
   "maximum minimum clamp": ([a, b]) =>
     tg
       .maximum(a!, b!)
