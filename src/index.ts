@@ -122,3 +122,4 @@ export * as data from "./data/index.ts";
 export * as io from "./io/index.ts";
 export * as text from "./text/index.ts";
 export * as report from "./report/index.ts";
+export * as models from "./models/index.ts";

@@ -119,17 +119,17 @@ export class Tensor implements View {
   // ---------------------------------------------------------------- data access
 
   /**
-   * The elements in row-major order as a typed array. When the tensor is contiguous and covers
-   * its whole storage this is the storage itself (no copy; writes to it are visible in the
-   * tensor), otherwise a fresh copy.
+   * The elements in row-major order as a typed array. When the tensor is contiguous this is (a
+   * window on) its storage — no copy, and writes to it are visible in the tensor — otherwise a
+   * fresh copy.
    *
    * @example
    * console.log(Array.from(tg.tensor([[1, 2], [3, 4]]).t().dataSync())); // [1, 3, 2, 4]
    */
   dataSync(): TypedArray {
-    if (this.isContiguous() && this.offset === 0 && this.data.length === this.size)
-      return this.data;
-    return ops.contiguous(this).data;
+    if (!this.isContiguous()) return ops.cast(this, this.dtype).data;
+    if (this.offset === 0 && this.data.length === this.size) return this.data;
+    return this.data.subarray(this.offset, this.offset + this.size);
   }
 
   /**

@@ -1,0 +1,3 @@
+/** tg.models — one file per model. */
+export { AlexNet, type AlexNetConfig } from "./alexnet.ts";
+export { LeNet5, type LeNet5Config } from "./lenet5.ts";

@@ -1,0 +1,411 @@
+/**
+ * The standard layers (torch.nn names, constructor arguments and initialisation), each a thin
+ * module over a `tg.F` function.
+ */
+import * as F from "./functional.ts";
+import { Buffer, Module, Parameter } from "./module.ts";
+import { kaimingUniform_, normal_, uniform_ } from "./init.ts";
+import { ones, zeros } from "../tensor/creation.ts";
+import { TsgradError } from "../tensor/errors.ts";
+import type { Generator } from "../tensor/random.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import * as ops from "../ops/ops.ts";
+
+type Pair = number | readonly [number, number];
+
+/** A module mapping one tensor to one tensor. */
+export abstract class Layer extends Module {
+  abstract override forward(x: Tensor): Tensor;
+}
+
+/**
+ * y = x Wᵀ + b. Weight [out, in] and bias initialised U(-1/√in, 1/√in), as PyTorch.
+ *
+ * @example
+ * const fc = new tg.nn.Linear(3, 2);
+ * console.log(fc.forward(tg.ones([4, 3])).shape, fc.weight.shape); // [4, 2] [2, 3]
+ */
+export class Linear extends Layer {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean } = {},
+  ) {
+    super();
+    this.weight = Parameter(kaimingUniform_(zeros([outFeatures, inFeatures]), { a: Math.sqrt(5) }));
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.bias =
+      opts.bias === false ? null : Parameter(uniform_(zeros([outFeatures]), -bound, bound));
+  }
+  forward(x: Tensor): Tensor {
+    return F.linear(x, this.weight, this.bias);
+  }
+  protected override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair | "same" | "valid";
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+}
+
+/**
+ * 2-D convolution over [N, C, H, W]; weight [out, in/groups, kh, kw], PyTorch's initialisation.
+ *
+ * @example
+ * const conv = new tg.nn.Conv2d(1, 8, 3, { padding: 1 });
+ * console.log(conv.forward(tg.zeros([2, 1, 28, 28])).shape); // [2, 8, 28, 28]
+ */
+export class Conv2d extends Layer {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: Pair,
+    readonly opts: Conv2dOptions = {},
+  ) {
+    super();
+    const [kh, kw] = typeof kernelSize === "number" ? [kernelSize, kernelSize] : kernelSize;
+    const groups = opts.groups ?? 1;
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new TsgradError(
+        "Conv2d",
+        `channels ${inChannels} -> ${outChannels} are not divisible by groups=${groups}`,
+      );
+    }
+    this.weight = Parameter(
+      kaimingUniform_(zeros([outChannels, inChannels / groups, kh, kw]), { a: Math.sqrt(5) }),
+    );
+    const bound = 1 / Math.sqrt((inChannels / groups) * kh * kw);
+    this.bias =
+      opts.bias === false ? null : Parameter(uniform_(zeros([outChannels]), -bound, bound));
+  }
+  forward(x: Tensor): Tensor {
+    const { bias: _bias, ...conv } = this.opts;
+    return F.conv2d(x, this.weight, this.bias, conv);
+  }
+  protected override extraRepr(): string {
+    const o = this.opts;
+    return (
+      `${this.inChannels}, ${this.outChannels}, kernelSize=${String(this.kernelSize)}` +
+      (o.stride !== undefined ? `, stride=${String(o.stride)}` : "") +
+      (o.padding !== undefined ? `, padding=${String(o.padding)}` : "") +
+      (o.groups !== undefined ? `, groups=${o.groups}` : "")
+    );
+  }
+}
+
+/**
+ * Max pooling; `new MaxPool2d(3, { stride: 2 })` is AlexNet's overlapping pooling.
+ *
+ * @example
+ * console.log(new tg.nn.MaxPool2d(3, { stride: 2 }).forward(tg.zeros([1, 1, 13, 13])).shape); // [1, 1, 6, 6]
+ */
+export class MaxPool2d extends Layer {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly opts: F.Pool2dOptions = {},
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.kernelSize, this.opts);
+  }
+  protected override extraRepr(): string {
+    return `kernelSize=${String(this.kernelSize)}, stride=${String(this.opts.stride ?? this.kernelSize)}`;
+  }
+}
+
+/** Average pooling (zero padding counts toward the average unless `countIncludePad: false`). */
+export class AvgPool2d extends Layer {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly opts: F.Pool2dOptions & { countIncludePad?: boolean } = {},
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/**
+ * Average pooling to a fixed output size, whatever the input size.
+ *
+ * @example
+ * console.log(new tg.nn.AdaptiveAvgPool2d(1).forward(tg.ones([2, 3, 5, 5])).shape); // [2, 3, 1, 1]
+ */
+export class AdaptiveAvgPool2d extends Layer {
+  constructor(readonly outputSize: Pair) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
+
+/** @example console.log(new tg.nn.ReLU().forward(tg.tensor([-1, 2])).toArray()); // [0, 2] */
+export class ReLU extends Layer {
+  forward(x: Tensor): Tensor {
+    return ops.relu(x);
+  }
+}
+
+/** @example console.log(new tg.nn.Tanh().forward(tg.tensor([0])).toArray()); // [0] */
+export class Tanh extends Layer {
+  forward(x: Tensor): Tensor {
+    return ops.tanh(x);
+  }
+}
+
+/** @example console.log(new tg.nn.Sigmoid().forward(tg.tensor([0])).toArray()); // [0.5] */
+export class Sigmoid extends Layer {
+  forward(x: Tensor): Tensor {
+    return ops.sigmoid(x);
+  }
+}
+
+/** @example console.log(new tg.nn.GELU().forward(tg.tensor([0])).toArray()); // [0] */
+export class GELU extends Layer {
+  constructor(readonly approximate: "none" | "tanh" = "none") {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.gelu(x, this.approximate);
+  }
+}
+
+/** @example console.log(new tg.nn.Identity().forward(tg.tensor([3])).toArray()); // [3] */
+export class Identity extends Layer {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/**
+ * Dropout: active in training mode only. Draws from `generator` (default: the global one).
+ *
+ * @example
+ * const d = new tg.nn.Dropout(0.5);
+ * console.log(d.eval().forward(tg.ones([3])).toArray()); // [1, 1, 1]
+ */
+export class Dropout extends Layer {
+  constructor(
+    readonly p = 0.5,
+    readonly generator?: Generator,
+  ) {
+    super();
+    if (!(p >= 0 && p <= 1))
+      throw new TsgradError("Dropout", `probability must be in [0, 1], got ${p}`);
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout(x, this.p, this.training, this.generator);
+  }
+  protected override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/**
+ * Local response normalisation across channels (AlexNet: size 5, α 1e-4, β 0.75, k 2).
+ *
+ * @example
+ * const lrn = new tg.nn.LocalResponseNorm(5, 1e-4, 0.75, 2);
+ * console.log(lrn.forward(tg.ones([1, 8, 4, 4])).shape); // [1, 8, 4, 4]
+ */
+export class LocalResponseNorm extends Layer {
+  constructor(
+    readonly size: number,
+    readonly alpha = 1e-4,
+    readonly beta = 0.75,
+    readonly k = 1,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.localResponseNorm(x, this.size, this.alpha, this.beta, this.k);
+  }
+  protected override extraRepr(): string {
+    return `${this.size}, alpha=${this.alpha}, beta=${this.beta}, k=${this.k}`;
+  }
+}
+
+export interface BatchNormOptions {
+  eps?: number;
+  momentum?: number;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+}
+
+abstract class BatchNormBase extends Layer {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  numBatchesTracked: Tensor | null;
+  readonly eps: number;
+  readonly momentum: number;
+  protected abstract readonly expectedRank: number[];
+  constructor(
+    readonly numFeatures: number,
+    opts: BatchNormOptions = {},
+  ) {
+    super();
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    const affine = opts.affine ?? true;
+    const track = opts.trackRunningStats ?? true;
+    this.weight = affine ? Parameter(ones([numFeatures])) : null;
+    this.bias = affine ? Parameter(zeros([numFeatures])) : null;
+    this.runningMean = track ? Buffer(zeros([numFeatures])) : null;
+    this.runningVar = track ? Buffer(ones([numFeatures])) : null;
+    this.numBatchesTracked = track ? Buffer(zeros([], { dtype: "int32" })) : null;
+  }
+  forward(x: Tensor): Tensor {
+    if (!this.expectedRank.includes(x.ndim) || x.shape[1] !== this.numFeatures) {
+      throw new TsgradError(
+        this.constructor.name,
+        `expected input [N, ${this.numFeatures}${this.expectedRank.includes(4) ? ", H, W" : ""}], got [${x.shape.join(",")}]`,
+      );
+    }
+    if (this.training && this.numBatchesTracked) this.numBatchesTracked.data[0]! += 1;
+    return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+      training: this.training || this.runningMean === null,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+  }
+}
+
+/**
+ * Batch normalisation over [N, C] or [N, C, L] (running statistics in `runningMean`/`runningVar`).
+ *
+ * @example
+ * const bn = new tg.nn.BatchNorm1d(3);
+ * console.log(bn.forward(tg.randn([8, 3])).shape, Object.keys(bn.stateDict()).length); // [8, 3] 5
+ */
+export class BatchNorm1d extends BatchNormBase {
+  protected readonly expectedRank = [2, 3];
+}
+
+/**
+ * Batch normalisation over [N, C, H, W].
+ *
+ * @example
+ * console.log(new tg.nn.BatchNorm2d(4).forward(tg.randn([2, 4, 3, 3])).shape); // [2, 4, 3, 3]
+ */
+export class BatchNorm2d extends BatchNormBase {
+  protected readonly expectedRank = [4];
+}
+
+/**
+ * Layer normalisation over the trailing `normalizedShape` axes.
+ *
+ * @example
+ * console.log(new tg.nn.LayerNorm(8).forward(tg.randn([2, 8])).shape); // [2, 8]
+ */
+export class LayerNorm extends Layer {
+  readonly normalizedShape: number[];
+  weight: Tensor | null;
+  bias: Tensor | null;
+  constructor(
+    normalizedShape: number | readonly number[],
+    readonly opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {},
+  ) {
+    super();
+    this.normalizedShape =
+      typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
+    const affine = opts.elementwiseAffine ?? true;
+    this.weight = affine ? Parameter(ones(this.normalizedShape)) : null;
+    this.bias = affine && opts.bias !== false ? Parameter(zeros(this.normalizedShape)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.opts.eps ?? 1e-5);
+  }
+}
+
+/**
+ * Flatten axes startDim..endDim (default: all but the batch axis).
+ *
+ * @example
+ * console.log(new tg.nn.Flatten().forward(tg.zeros([2, 3, 4])).shape); // [2, 12]
+ */
+export class Flatten extends Layer {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return ops.flatten(x, this.startDim, this.endDim);
+  }
+}
+
+/**
+ * A lookup table of `numEmbeddings` vectors of size `embeddingDim`, initialised N(0, 1), with the
+ * `paddingIdx` row zeroed and frozen.
+ *
+ * @example
+ * const emb = new tg.nn.Embedding(10, 4, { paddingIdx: 0 });
+ * const ids = tg.tensor([[1, 0]], { dtype: "int32" });
+ * console.log(emb.forward(ids).shape, emb.forward(ids).sum(-1).toArray()[0][1]); // [1, 2, 4] 0
+ */
+export class Embedding extends Layer {
+  weight: Tensor;
+  readonly paddingIdx: number | undefined;
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    opts: { paddingIdx?: number } = {},
+  ) {
+    super();
+    const w = normal_(zeros([numEmbeddings, embeddingDim]));
+    if (opts.paddingIdx !== undefined) {
+      const p = opts.paddingIdx < 0 ? opts.paddingIdx + numEmbeddings : opts.paddingIdx;
+      if (!(p >= 0 && p < numEmbeddings))
+        throw new TsgradError(
+          "Embedding",
+          `paddingIdx ${opts.paddingIdx} is outside [0, ${numEmbeddings})`,
+        );
+      w.data.fill(0, p * embeddingDim, (p + 1) * embeddingDim);
+      this.paddingIdx = p;
+    } else this.paddingIdx = undefined;
+    this.weight = Parameter(w);
+  }
+  forward(ids: Tensor): Tensor {
+    return F.embedding(ids, this.weight, this.paddingIdx);
+  }
+  protected override extraRepr(): string {
+    return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== undefined ? `, paddingIdx=${this.paddingIdx}` : ""}`;
+  }
+}
+
+/**
+ * Layers applied in order; children are named "0", "1", … as in PyTorch.
+ *
+ * @example
+ * const net = new tg.nn.Sequential(new tg.nn.Linear(4, 8), new tg.nn.ReLU(), new tg.nn.Linear(8, 2));
+ * console.log(net.forward(tg.ones([3, 4])).shape, Object.keys(net.stateDict())); // [3, 2] ["0.weight", "0.bias", "2.weight", "2.bias"]
+ */
+export class Sequential extends Layer {
+  [index: number]: Layer;
+  readonly length: number;
+  constructor(...layers: Layer[]) {
+    super();
+    layers.forEach((l, i) => (this[i] = l));
+    this.length = layers.length;
+  }
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (let i = 0; i < this.length; i++) y = this[i]!.forward(y);
+    return y;
+  }
+}
