@@ -31,4 +31,6 @@ export {
   type BatchNormOptions,
 } from "./layers.ts";
 export { CrossEntropyLoss, NLLLoss, MSELoss } from "./losses.ts";
+export { LSTM, GRU, LSTMCell, GRUCell, type RNNOptions, type RNNForwardOptions } from "./rnn.ts";
+export { AdditiveAttention, DotAttention } from "./attention.ts";
 export * as init from "./init.ts";

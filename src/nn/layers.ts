@@ -245,11 +245,12 @@ export interface BatchNormOptions {
 }
 
 abstract class BatchNormBase extends Layer {
+  // NOTE: buffer names are PyTorch's own (snake_case), so state dicts load into torch.nn models.
   weight: Tensor | null;
   bias: Tensor | null;
-  runningMean: Tensor | null;
-  runningVar: Tensor | null;
-  numBatchesTracked: Tensor | null;
+  running_mean: Tensor | null;
+  running_var: Tensor | null;
+  num_batches_tracked: Tensor | null;
   readonly eps: number;
   readonly momentum: number;
   protected abstract readonly expectedRank: number[];
@@ -264,9 +265,9 @@ abstract class BatchNormBase extends Layer {
     const track = opts.trackRunningStats ?? true;
     this.weight = affine ? Parameter(ones([numFeatures])) : null;
     this.bias = affine ? Parameter(zeros([numFeatures])) : null;
-    this.runningMean = track ? Buffer(zeros([numFeatures])) : null;
-    this.runningVar = track ? Buffer(ones([numFeatures])) : null;
-    this.numBatchesTracked = track ? Buffer(zeros([], { dtype: "int32" })) : null;
+    this.running_mean = track ? Buffer(zeros([numFeatures])) : null;
+    this.running_var = track ? Buffer(ones([numFeatures])) : null;
+    this.num_batches_tracked = track ? Buffer(zeros([], { dtype: "int32" })) : null;
   }
   forward(x: Tensor): Tensor {
     if (!this.expectedRank.includes(x.ndim) || x.shape[1] !== this.numFeatures) {
@@ -275,9 +276,9 @@ abstract class BatchNormBase extends Layer {
         `expected input [N, ${this.numFeatures}${this.expectedRank.includes(4) ? ", H, W" : ""}], got [${x.shape.join(",")}]`,
       );
     }
-    if (this.training && this.numBatchesTracked) this.numBatchesTracked.data[0]! += 1;
-    return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
-      training: this.training || this.runningMean === null,
+    if (this.training && this.num_batches_tracked) this.num_batches_tracked.data[0]! += 1;
+    return F.batchNorm(x, this.running_mean, this.running_var, this.weight, this.bias, {
+      training: this.training || this.running_mean === null,
       momentum: this.momentum,
       eps: this.eps,
     });
@@ -285,7 +286,7 @@ abstract class BatchNormBase extends Layer {
 }
 
 /**
- * Batch normalisation over [N, C] or [N, C, L] (running statistics in `runningMean`/`runningVar`).
+ * Batch normalisation over [N, C] or [N, C, L] (running statistics in the buffers `running_mean`/`running_var`, named as in PyTorch).
  *
  * @example
  * const bn = new tg.nn.BatchNorm1d(3);

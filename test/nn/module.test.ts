@@ -27,9 +27,9 @@ describe("tg.nn.Module", () => {
       "heads.0.bias",
       "heads.1.weight",
       "heads.1.bias",
-      "bn.runningMean",
-      "bn.runningVar",
-      "bn.numBatchesTracked",
+      "bn.running_mean",
+      "bn.running_var",
+      "bn.num_batches_tracked",
     ]);
     expect(m.parameters().length).toBe(9);
     expect(m.numParameters()).toBe(1 + 4 * 2 * 9 + 4 + 4 + 4 + 8 + 2 + 12 + 3);
@@ -90,9 +90,9 @@ describe("tg.nn layers", () => {
       [3, 30],
     ]);
     bn.forward(x);
-    expect(bn.runningMean!.toArray()).toEqual([1, 10]); // 0.5·0 + 0.5·[2, 20]
-    expect(bn.runningVar!.toArray()).toEqual([1.5, 100.5]); // 0.5·1 + 0.5·unbiased var [2, 200]
-    expect(bn.numBatchesTracked!.item()).toBe(1);
+    expect(bn.running_mean!.toArray()).toEqual([1, 10]); // 0.5·0 + 0.5·[2, 20]
+    expect(bn.running_var!.toArray()).toEqual([1.5, 100.5]); // 0.5·1 + 0.5·unbiased var [2, 200]
+    expect(bn.num_batches_tracked!.item()).toBe(1);
     const y = bn.eval().forward(x);
     expect((y.toArray() as number[][])[0]![0]).toBeCloseTo((1 - 1) / Math.sqrt(1.5 + 1e-5), 6);
   });

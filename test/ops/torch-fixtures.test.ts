@@ -17,6 +17,12 @@ interface Fixture {
     weights: number[];
     grads: (number[] | null)[];
   }[];
+  modules: {
+    name: string;
+    state: { name: string; shape: number[]; data: number[] }[];
+    input: { shape: number[]; data: number[] };
+    output: { shape: number[]; data: number[] };
+  }[];
 }
 
 const fixture = JSON.parse(
@@ -146,4 +152,45 @@ describe("tsgrad against PyTorch (float64 fixtures)", () => {
       });
     },
   );
+});
+
+const modules: Record<string, () => [tg.nn.Module, (x: tg.Tensor) => tg.Tensor]> = {
+  "LSTM(3, 4, numLayers 2, bidirectional, batchFirst)": () => {
+    const m = new tg.nn.LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true });
+    return [
+      m,
+      (x) => {
+        const [y, [h, c]] = m.forward(x);
+        return tg.cat([y.reshape([-1]), h.reshape([-1]), c.reshape([-1])]);
+      },
+    ];
+  },
+  "GRU(3, 4, numLayers 2)": () => {
+    const m = new tg.nn.GRU(3, 4, { numLayers: 2 });
+    return [
+      m,
+      (x) => {
+        const [y, h] = m.forward(x);
+        return tg.cat([y.reshape([-1]), h.reshape([-1])]);
+      },
+    ];
+  },
+  "BatchNorm2d(3) eval": () => {
+    const m = new tg.nn.BatchNorm2d(3).eval();
+    return [m, (x) => m.forward(x)];
+  },
+};
+
+describe("tg.nn modules against torch.nn (state-dict names, shapes and outputs)", () => {
+  it.each(fixture.modules.map((m) => [m.name, m] as const))("%s", (name, c) => {
+    const [module, run] = modules[name]!();
+    const own = module.stateDict();
+    expect(Object.keys(own)).toEqual(c.state.map((s) => s.name));
+    const state = Object.fromEntries(c.state.map((s) => [s.name, f64(s)]));
+    // PyTorch stores num_batches_tracked as int64; tsgrad's is int32 and loads by value.
+    module.loadStateDict(state);
+    const x = f64(c.input).to("float32");
+    const y = tg.noGrad(() => run(x));
+    expectClose(y, Float64Array.from(c.output.data), { atol: 1e-5, rtol: 1e-4, label: name });
+  });
 });
