@@ -101,11 +101,17 @@ export abstract class Module {
     return Object.entries(this).filter((e): e is [string, Tensor] => pred(e[1]));
   }
 
-  /** Parameters with their dotted names, in definition order. */
+  /**
+   * Parameters with their dotted names, in definition order. A parameter shared by several
+   * modules (tied weights) is listed once, under its first name, so optimizers update it once.
+   */
   namedParameters(): [string, Tensor][] {
-    return this.namedModules().flatMap(([p, m]) =>
-      m.ownTensors(isParameter).map(([k, t]) => [p ? `${p}.${k}` : k, t] as [string, Tensor]),
-    );
+    const seen = new Set<Tensor>();
+    return this.namedModules()
+      .flatMap(([p, m]) =>
+        m.ownTensors(isParameter).map(([k, t]) => [p ? `${p}.${k}` : k, t] as [string, Tensor]),
+      )
+      .filter(([, t]) => !seen.has(t) && seen.add(t) !== undefined);
   }
 
   parameters(): Tensor[] {
