@@ -7,3 +7,16 @@ export {
   type TransformerLMConfig,
   type SampleOptions,
 } from "./transformer-lm.ts";
+export { Seq2Seq, type Seq2SeqConfig, type Seq2SeqState } from "./seq2seq.ts";
+export {
+  Seq2SeqAttention,
+  type Seq2SeqAttentionConfig,
+  type AttentionState,
+} from "./seq2seq-attention.ts";
+export {
+  greedyDecode,
+  beamSearch,
+  type Seq2SeqDecoder,
+  type DecodeOptions,
+  type BeamOptions,
+} from "./decoding.ts";

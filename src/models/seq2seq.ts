@@ -1,0 +1,101 @@
+/**
+ * Sequence to sequence learning with neural networks (Sutskever, Vinyals & Le 2014): a stacked
+ * LSTM reads the source sentence — reversed, the paper's trick, applied by the data pipeline —
+ * into its final states, and a second stacked LSTM starts from those states and predicts the
+ * translation one token at a time. Parameters are initialised uniformly in ±0.08 as in the paper
+ * (train with gradient-norm clipping at 5).
+ */
+import { Dropout, Embedding, Linear } from "../nn/layers.ts";
+import { Module } from "../nn/module.ts";
+import { LSTM } from "../nn/rnn.ts";
+import { uniform_ } from "../nn/init.ts";
+import * as ops from "../ops/ops.ts";
+import { TsgradError, fmtShape } from "../tensor/errors.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import type { Seq2SeqDecoder } from "./decoding.ts";
+
+export interface Seq2SeqConfig {
+  srcVocab: number;
+  tgtVocab: number;
+  embedDim: number;
+  hiddenDim: number;
+  numLayers: number;
+  dropout?: number;
+  /** Id of the padding token in both vocabularies. */
+  padIdx?: number;
+  /** Uniform initialisation range (the paper: 0.08). */
+  initRange?: number;
+}
+
+export interface Seq2SeqState {
+  h: Tensor;
+  c: Tensor;
+}
+
+/**
+ * @example
+ * const m = new tg.models.Seq2Seq({ srcVocab: 20, tgtVocab: 30, embedDim: 8, hiddenDim: 16, numLayers: 2 });
+ * const src = tg.randint(1, 20, [3, 5]);
+ * const logits = m.forward(src, [5, 4, 2], tg.randint(1, 30, [3, 6]));
+ * console.log(logits.shape); // [3, 6, 30]
+ */
+export class Seq2Seq extends Module implements Seq2SeqDecoder<Seq2SeqState> {
+  srcEmbed: Embedding;
+  tgtEmbed: Embedding;
+  encoder: LSTM;
+  decoder: LSTM;
+  drop: Dropout;
+  out: Linear;
+  readonly config: Required<Seq2SeqConfig>;
+
+  constructor(config: Seq2SeqConfig) {
+    super();
+    const c = { dropout: 0, padIdx: 0, initRange: 0.08, ...config };
+    this.config = c;
+    this.srcEmbed = new Embedding(c.srcVocab, c.embedDim, { paddingIdx: c.padIdx });
+    this.tgtEmbed = new Embedding(c.tgtVocab, c.embedDim, { paddingIdx: c.padIdx });
+    this.encoder = new LSTM(c.embedDim, c.hiddenDim, {
+      numLayers: c.numLayers,
+      dropout: c.dropout,
+    });
+    this.decoder = new LSTM(c.embedDim, c.hiddenDim, {
+      numLayers: c.numLayers,
+      dropout: c.dropout,
+    });
+    this.drop = new Dropout(c.dropout);
+    this.out = new Linear(c.hiddenDim, c.tgtVocab);
+    for (const p of this.parameters()) uniform_(p, -c.initRange, c.initRange);
+    for (const e of [this.srcEmbed, this.tgtEmbed])
+      e.weight.data.fill(0, c.padIdx * c.embedDim, (c.padIdx + 1) * c.embedDim);
+  }
+
+  encode(src: Tensor, srcLengths: readonly number[]): Seq2SeqState {
+    if (src.ndim !== 2 || src.dtype !== "int32" || srcLengths.length !== src.shape[0]) {
+      throw new TsgradError(
+        "Seq2Seq",
+        `expected int32 source ids [B, S] and B lengths, got ${src.dtype} ${fmtShape(src.shape)} and ${srcLengths.length} lengths`,
+      );
+    }
+    const x = this.drop.forward(ops.transpose(this.srcEmbed.forward(src), 0, 1));
+    const [, [h, c]] = this.encoder.forward(x, undefined, { lengths: srcLengths });
+    return { h, c };
+  }
+
+  decodeStep(state: Seq2SeqState, prev: Tensor): [Tensor, Seq2SeqState] {
+    const x = this.drop.forward(ops.unsqueeze(this.tgtEmbed.forward(prev), 0));
+    const [y, [h, c]] = this.decoder.forward(x, [state.h, state.c]);
+    return [ops.logSoftmax(this.out.forward(this.drop.forward(ops.squeeze(y, 0))), -1), { h, c }];
+  }
+
+  reorder(state: Seq2SeqState, rows: Tensor): Seq2SeqState {
+    return { h: ops.indexSelect(state.h, 1, rows), c: ops.indexSelect(state.c, 1, rows) };
+  }
+
+  /** Teacher-forced logits [B, T, V] for decoder inputs `tgtIn` [B, T] (BOS + target). */
+  forward(src: Tensor, srcLengths: readonly number[], tgtIn: Tensor): Tensor {
+    const s = this.encode(src, srcLengths);
+    const x = this.drop.forward(ops.transpose(this.tgtEmbed.forward(tgtIn), 0, 1));
+    const [y] = this.decoder.forward(x, [s.h, s.c]);
+    return this.out.forward(this.drop.forward(ops.transpose(y, 0, 1)));
+  }
+}
