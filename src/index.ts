@@ -123,3 +123,4 @@ export * as io from "./io/index.ts";
 export * as text from "./text/index.ts";
 export * as report from "./report/index.ts";
 export * as models from "./models/index.ts";
+export * as analysis from "./analysis/index.ts";
