@@ -11,6 +11,7 @@
 import type { KernelTable } from "../ops/primitives.ts";
 import { TsgradError } from "../tensor/errors.ts";
 import type { FusedKernels } from "../ops/fused.ts";
+import type { OptimizerKernels } from "../optim/kernels.ts";
 
 export interface Backend {
   /** Registry name, e.g. "js" or "native". */
@@ -19,6 +20,13 @@ export interface Backend {
   readonly kernels: Partial<KernelTable>;
   /** Fused kernels for composite ops, keyed by fused-op name. */
   readonly fused?: Partial<FusedKernels>;
+  /**
+   * In-place optimizer updates (see `src/optim/kernels.ts`); a kernel may return `false` to hand
+   * the call back to the JS loop (e.g. for float64 parameters).
+   */
+  readonly optimizer?: {
+    [K in keyof OptimizerKernels]?: (...args: Parameters<OptimizerKernels[K]>) => void | boolean;
+  };
   /** Whether the backend can run in this process. */
   available(): boolean;
   /** When unavailable: why, and exactly how to make it available. */

@@ -1,0 +1,107 @@
+/** Gradient clipping (torch.nn.utils.clip_grad_norm_ and clip_grad_value_). */
+import { allocate } from "../tensor/dtype.ts";
+import { TsgradError } from "../tensor/errors.ts";
+import { Tensor } from "../tensor/tensor.ts";
+
+/** Options of `clipGradNorm`. */
+export interface ClipGradNormOptions {
+  /**
+   * Throw when the total norm is NaN or infinite instead of scaling the gradients by it
+   * (default true; PyTorch 1.13 defaults to false, which silently turns every gradient into NaN).
+   */
+  errorIfNonfinite?: boolean;
+}
+
+function gradsOf(op: string, params: Tensor | Iterable<Tensor>): Tensor[] {
+  const list = params instanceof Tensor ? [params] : [...params];
+  list.forEach((p, i) => {
+    if (!(p instanceof Tensor)) throw new TsgradError(op, `entry ${i} is not a Tensor`);
+  });
+  return list.flatMap((p) => (p.grad === null ? [] : [p]));
+}
+
+/**
+ * Replace `p.grad` by a fresh contiguous tensor holding `f` of each element. A fresh tensor
+ * rather than an in-place write: tsgrad's autograd may hand the same storage to several leaves'
+ * gradients (x.add(y) passes one cotangent to both) or to the seed of backward(), and scaling
+ * shared storage once per owner would clip it twice.
+ */
+function mapGrad(p: Tensor, f: (x: number) => number): void {
+  const g = p.grad!;
+  const src = g.dataSync();
+  const out = allocate(g.dtype, src.length);
+  for (let i = 0; i < src.length; i++) out[i] = f(src[i]!);
+  p.grad = new Tensor(out, g.dtype, [...g.shape]);
+}
+
+/**
+ * Scale the gradients of `params` so that their total `normType`-norm (as if concatenated into
+ * one vector) is at most `maxNorm`, and return that total norm before clipping (like
+ * `torch.nn.utils.clip_grad_norm_`, returned as a number). `normType` is a positive number or
+ * `Infinity` (the largest absolute value). Parameters without a gradient are skipped; with none
+ * at all the norm is 0.
+ *
+ * @example
+ * const w = tg.zeros([2], { requiresGrad: true });
+ * w.mul(tg.tensor([3, 4])).sum().backward(); // gradient [3, 4], norm 5
+ * console.log(tg.optim.clipGradNorm([w], 1)); // 5
+ * console.log(w.grad!.toArray()); // [0.6, 0.8]
+ */
+export function clipGradNorm(
+  params: Tensor | Iterable<Tensor>,
+  maxNorm: number,
+  normType = 2,
+  opts: ClipGradNormOptions = {},
+): number {
+  if (typeof maxNorm !== "number" || Number.isNaN(maxNorm))
+    throw new TsgradError("clipGradNorm", `maxNorm must be a number, got ${String(maxNorm)}`);
+  if (!(normType > 0))
+    throw new TsgradError("clipGradNorm", `normType must be > 0 or Infinity, got ${normType}`);
+  const withGrad = gradsOf("clipGradNorm", params);
+  if (withGrad.length === 0) return 0;
+  // Per-gradient norms first, then the norm of those norms, the order PyTorch uses.
+  const norms = withGrad.map((p) => {
+    const d = p.grad!.dataSync();
+    let acc = 0;
+    if (normType === Infinity) {
+      for (let i = 0; i < d.length; i++) acc = Math.max(acc, Math.abs(d[i]!));
+      return acc;
+    }
+    for (let i = 0; i < d.length; i++) acc += Math.abs(d[i]!) ** normType;
+    return acc ** (1 / normType);
+  });
+  const total =
+    normType === Infinity
+      ? Math.max(...norms)
+      : norms.reduce((s, n) => s + n ** normType, 0) ** (1 / normType);
+  if ((opts.errorIfNonfinite ?? true) && !Number.isFinite(total)) {
+    throw new TsgradError(
+      "clipGradNorm",
+      `the total norm of order ${normType} of the gradients is ${total}, so they cannot be clipped ` +
+        "(pass { errorIfNonfinite: false } to scale by it anyway)",
+    );
+  }
+  const coef = Math.min(maxNorm / (total + 1e-6), 1);
+  if (coef !== 1 || Number.isNaN(coef)) for (const p of withGrad) mapGrad(p, (x) => x * coef);
+  return total;
+}
+
+/**
+ * Clamp every gradient element of `params` into [−clipValue, clipValue] (like
+ * `torch.nn.utils.clip_grad_value_`).
+ *
+ * @example
+ * const w = tg.zeros([3], { requiresGrad: true });
+ * w.mul(tg.tensor([-2, 0.5, 3])).sum().backward();
+ * tg.optim.clipGradValue([w], 1);
+ * console.log(w.grad!.toArray()); // [-1, 0.5, 1]
+ */
+export function clipGradValue(params: Tensor | Iterable<Tensor>, clipValue: number): void {
+  if (!(clipValue >= 0))
+    throw new TsgradError(
+      "clipGradValue",
+      `clipValue must be a non-negative number, got ${clipValue}`,
+    );
+  for (const p of gradsOf("clipGradValue", params))
+    mapGrad(p, (x) => (x < -clipValue ? -clipValue : x > clipValue ? clipValue : x));
+}
