@@ -1,2 +1,37 @@
-/** tg.io — see the files in this folder. */
-export {};
+/**
+ * tg.io: tensors and training state on disk. safetensors encoding (pure, browser-friendly) and
+ * files, atomic writes, checkpoints that PyTorch can load, and run folders for experiments.
+ */
+export {
+  SAFETENSORS_DTYPES,
+  type SafetensorsDType,
+  type SafetensorsEntry,
+  type DecodedSafetensors,
+  encodeSafetensors,
+  decodeSafetensors,
+} from "./safetensors.ts";
+export { writeFileAtomic } from "./atomic.ts";
+export { saveSafetensors, loadSafetensors } from "./files.ts";
+export {
+  type CheckpointState,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  saveCheckpoint,
+  loadCheckpoint,
+} from "./checkpoint.ts";
+export {
+  canonicalJson,
+  configHash,
+  runDir,
+  isRunFinished,
+  latestCheckpoint,
+  readMetrics,
+  gitRevision,
+  openRun,
+  listRuns,
+  Run,
+  type CheckpointFile,
+  type MetricsRecord,
+  type OpenRunOptions,
+  type RunInfo,
+} from "./runs.ts";

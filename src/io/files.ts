@@ -1,0 +1,35 @@
+/** safetensors files on disk (Node only), written atomically. */
+import type { Tensor } from "../tensor/tensor.ts";
+import { type DecodedSafetensors, decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
+import { readFileBytes, writeFileAtomic } from "./atomic.ts";
+
+/**
+ * Write named tensors to a safetensors file, atomically (see `encodeSafetensors` for the layout).
+ *
+ * @example
+ * const { mkdtempSync } = process.getBuiltinModule("node:fs");
+ * const dir = mkdtempSync(process.getBuiltinModule("node:os").tmpdir() + "/tg-");
+ * tg.io.saveSafetensors(dir + "/w.safetensors", { w: tg.eye(2) }, { note: "identity" });
+ * const { tensors, metadata } = tg.io.loadSafetensors(dir + "/w.safetensors");
+ * console.log(tensors.w!.toArray(), metadata.note); // [[1, 0], [0, 1]] "identity"
+ */
+export function saveSafetensors(
+  path: string,
+  tensors: Readonly<Record<string, Tensor>>,
+  metadata?: Readonly<Record<string, string>>,
+): void {
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+}
+
+/**
+ * Read and validate a safetensors file (see `decodeSafetensors`); errors name the file.
+ *
+ * @example
+ * const { mkdtempSync } = process.getBuiltinModule("node:fs");
+ * const dir = mkdtempSync(process.getBuiltinModule("node:os").tmpdir() + "/tg-");
+ * tg.io.saveSafetensors(dir + "/b.safetensors", { b: tg.tensor([1, 2], { dtype: "int32" }) });
+ * console.log(tg.io.loadSafetensors(dir + "/b.safetensors").tensors.b!.dtype); // "int32"
+ */
+export function loadSafetensors(path: string): DecodedSafetensors {
+  return decodeSafetensors(readFileBytes(path), path);
+}
