@@ -1,2 +1,77 @@
-/** tg.data — see the files in this folder. */
-export {};
+/**
+ * tg.data — datasets, readers, transforms and the DataLoader (like torch.utils.data plus the
+ * parts of torchvision that load and augment images).
+ *
+ * Readers parse bytes (`parseIdx`, `parseCifar`: usable in a browser) or files (Node only);
+ * every dataset is an `ImageDataset` of uint8 NCHW pixels; transforms are plain data so worker
+ * threads can run them; the `DataLoader` makes each epoch's order and augmentation a pure
+ * function of (seed, epoch, position) for exact resume.
+ */
+export {
+  type Dataset,
+  type ImageSample,
+  type ImageDatasetInit,
+  type Splittable,
+  ImageDataset,
+  randomSplit,
+  sharedBytes,
+} from "./dataset.ts";
+export {
+  type IdxDType,
+  type IdxArray,
+  type IdxData,
+  isGzip,
+  parseIdx,
+  encodeIdx,
+  readMaybeGzip,
+  readIdxFile,
+  writeIdxFile,
+  readIdxDataset,
+} from "./idx.ts";
+export {
+  type CifarFormat,
+  type CifarData,
+  CIFAR10_CLASSES,
+  CIFAR10_FILES,
+  parseCifar,
+  readCifarFiles,
+  loadCifar10,
+} from "./cifar.ts";
+export {
+  type DecodedImage,
+  type ImageFolderOptions,
+  decodeImage,
+  loadImageFolder,
+} from "./image-folder.ts";
+export {
+  type DatasetSpec,
+  type DatasetOptions,
+  type ResolvedDataset,
+  DATASETS,
+  dataRoots,
+  resolveDataset,
+} from "./locate.ts";
+export {
+  type FashionMnistName,
+  type FashionMnistOptions,
+  FASHION_MNIST_CLASSES,
+  resolveFashionMnist,
+  loadFashionMnist,
+} from "./fashion-mnist.ts";
+export {
+  type Image,
+  type Transform,
+  type TransformFn,
+  type TransformSpec,
+  type ToTensorSpec,
+  type NormalizeSpec,
+  type RandomCropSpec,
+  type RandomHorizontalFlipSpec,
+  toTensor,
+  normalize,
+  randomCrop,
+  randomHorizontalFlip,
+  transformedShape,
+  applyTransforms,
+} from "./transforms.ts";
+export { type DataLoaderOptions, type Batch, type BatchStream, DataLoader } from "./loader.ts";

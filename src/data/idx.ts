@@ -1,0 +1,289 @@
+/**
+ * The IDX format of MNIST and Fashion-MNIST: a 4-byte magic `00 00 <dtype> <ndim>`, `ndim`
+ * big-endian uint32 sizes, then the values in row-major order (big-endian for multi-byte types).
+ * `parseIdx`/`encodeIdx` work on bytes and run anywhere; `readIdxFile`/`writeIdxFile` are the
+ * Node wrappers, which also handle gzip (detected by its magic bytes, not by the file name).
+ */
+import { TsgradError } from "../tensor/errors.ts";
+import { ImageDataset, sharedBytes } from "./dataset.ts";
+import { nodeFs, nodeZlib } from "./node.ts";
+
+/** The element types an IDX file can hold, by their names in the IDX specification. */
+export type IdxDType = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";
+
+/** The typed array that holds each IDX element type. */
+export type IdxArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+/** A decoded IDX file: its element type, its shape and its values in row-major order. */
+export interface IdxData {
+  dtype: IdxDType;
+  shape: number[];
+  data: IdxArray;
+}
+
+const CODES: Record<number, IdxDType> = {
+  0x08: "uint8",
+  0x09: "int8",
+  0x0b: "int16",
+  0x0c: "int32",
+  0x0d: "float32",
+  0x0e: "float64",
+};
+const CODE_OF: Record<IdxDType, number> = {
+  uint8: 0x08,
+  int8: 0x09,
+  int16: 0x0b,
+  int32: 0x0c,
+  float32: 0x0d,
+  float64: 0x0e,
+};
+const BYTES: Record<IdxDType, number> = {
+  uint8: 1,
+  int8: 1,
+  int16: 2,
+  int32: 4,
+  float32: 4,
+  float64: 8,
+};
+
+/**
+ * True when `bytes` starts with the gzip magic number `1f 8b`.
+ *
+ * @example
+ * console.log(tg.data.isGzip(new Uint8Array([0x1f, 0x8b, 8])), tg.data.isGzip(new Uint8Array([0, 0]))); // true false
+ */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Decode an uncompressed IDX file. `name` (a file name) is used in error messages. Header,
+ * element type and payload length are all checked; a truncated or padded file is rejected with
+ * the expected and actual byte counts. uint8 payloads are copied onto shared memory (see
+ * `sharedBytes`); other types are decoded from big-endian.
+ *
+ * @example
+ * const bytes = tg.data.encodeIdx(new Uint8Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+ * const idx = tg.data.parseIdx(bytes);
+ * console.log(idx.dtype, idx.shape, Array.from(idx.data)); // "uint8" [2, 3] [1, 2, 3, 4, 5, 6]
+ */
+export function parseIdx(bytes: Uint8Array, name = "<idx bytes>"): IdxData {
+  if (isGzip(bytes)) {
+    throw new TsgradError(
+      name,
+      "is gzip-compressed; decompress it first (readIdxFile does this in Node; in a browser use DecompressionStream('gzip'))",
+    );
+  }
+  if (bytes.length < 4) {
+    throw new TsgradError(name, `is not an IDX file: ${bytes.length} bytes, shorter than the header`);
+  }
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    const magic = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0"));
+    throw new TsgradError(name, `is not an IDX file: magic bytes ${magic.join(" ")}, expected 00 00`);
+  }
+  const dtype = CODES[bytes[2]!];
+  if (dtype === undefined) {
+    throw new TsgradError(name, `unknown IDX element type code 0x${bytes[2]!.toString(16)}`);
+  }
+  const ndim = bytes[3]!;
+  if (ndim === 0) throw new TsgradError(name, "IDX header declares 0 dimensions");
+  const headerLen = 4 + 4 * ndim;
+  if (bytes.length < headerLen) {
+    throw new TsgradError(
+      name,
+      `truncated IDX header: ${ndim} dimensions need ${headerLen} bytes, got ${bytes.length}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape: number[] = [];
+  for (let d = 0; d < ndim; d++) shape.push(view.getUint32(4 + 4 * d, false));
+  const count = shape.reduce((a, b) => a * b, 1);
+  const expected = headerLen + count * BYTES[dtype];
+  if (bytes.length !== expected) {
+    throw new TsgradError(
+      name,
+      `IDX ${dtype} shape [${shape.join(",")}]: expected ${expected} bytes, got ${bytes.length}` +
+        (bytes.length < expected ? " (file truncated?)" : " (trailing bytes)"),
+    );
+  }
+  return { dtype, shape, data: decodeValues(view, headerLen, dtype, count) };
+}
+
+function decodeValues(view: DataView, at: number, dtype: IdxDType, n: number): IdxArray {
+  switch (dtype) {
+    case "uint8": {
+      const out = sharedBytes(n);
+      out.set(new Uint8Array(view.buffer, view.byteOffset + at, n));
+      return out;
+    }
+    case "int8":
+      return Int8Array.from(new Int8Array(view.buffer, view.byteOffset + at, n));
+    case "int16":
+      return Int16Array.from({ length: n }, (_, i) => view.getInt16(at + 2 * i, false));
+    case "int32":
+      return Int32Array.from({ length: n }, (_, i) => view.getInt32(at + 4 * i, false));
+    case "float32":
+      return Float32Array.from({ length: n }, (_, i) => view.getFloat32(at + 4 * i, false));
+    case "float64":
+      return Float64Array.from({ length: n }, (_, i) => view.getFloat64(at + 8 * i, false));
+  }
+}
+
+function dtypeOf(data: IdxArray): IdxDType {
+  if (data instanceof Uint8Array) return "uint8";
+  if (data instanceof Int8Array) return "int8";
+  if (data instanceof Int16Array) return "int16";
+  if (data instanceof Int32Array) return "int32";
+  if (data instanceof Float32Array) return "float32";
+  return "float64";
+}
+
+/**
+ * Encode values of `shape` as an uncompressed IDX file (the element type follows the array type).
+ *
+ * @example
+ * const bytes = tg.data.encodeIdx(new Uint8Array([7, 8]), [2]);
+ * console.log(Array.from(bytes)); // [0, 0, 8, 1, 0, 0, 0, 2, 7, 8]
+ */
+export function encodeIdx(data: IdxArray, shape: readonly number[]): Uint8Array {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (shape.length === 0 || shape.length > 255 || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new TsgradError("encodeIdx", `need 1 to 255 non-negative integer sizes, got [${shape.join(",")}]`);
+  }
+  if (count !== data.length) {
+    throw new TsgradError(
+      "encodeIdx",
+      `shape [${shape.join(",")}] needs ${count} values, got ${data.length}`,
+    );
+  }
+  const dtype = dtypeOf(data);
+  const headerLen = 4 + 4 * shape.length;
+  const out = new Uint8Array(headerLen + count * BYTES[dtype]);
+  const view = new DataView(out.buffer);
+  out[2] = CODE_OF[dtype];
+  out[3] = shape.length;
+  shape.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  for (let i = 0; i < count; i++) {
+    const v = data[i]!;
+    const at = headerLen + i * BYTES[dtype];
+    switch (dtype) {
+      case "uint8":
+        out[at] = v;
+        break;
+      case "int8":
+        view.setInt8(at, v);
+        break;
+      case "int16":
+        view.setInt16(at, v, false);
+        break;
+      case "int32":
+        view.setInt32(at, v, false);
+        break;
+      case "float32":
+        view.setFloat32(at, v, false);
+        break;
+      case "float64":
+        view.setFloat64(at, v, false);
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * Read a file's bytes, gunzipping them when they start with the gzip magic. Node only.
+ * A missing, unreadable or corrupt-gzip file raises a `TsgradError` naming the file.
+ *
+ * @example
+ * const bytes = tg.data.readMaybeGzip("data/fashion-mnist-sample/t10k-labels-idx1-ubyte.gz");
+ * console.log(bytes.length, Array.from(bytes.subarray(0, 4))); // 1008 [0, 0, 8, 1]
+ */
+export function readMaybeGzip(path: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = nodeFs(path).readFileSync(path);
+  } catch (e) {
+    throw new TsgradError(path, `cannot read: ${(e as Error).message}`);
+  }
+  if (!isGzip(bytes)) return bytes;
+  try {
+    return nodeZlib(path).gunzipSync(bytes);
+  } catch (e) {
+    throw new TsgradError(path, `corrupt or truncated gzip data: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Read an IDX file (raw or gzip-compressed). Node only.
+ *
+ * @example
+ * const idx = tg.data.readIdxFile("data/fashion-mnist-sample/t10k-labels-idx1-ubyte.gz");
+ * console.log(idx.dtype, idx.shape); // "uint8" [1000]
+ */
+export function readIdxFile(path: string): IdxData {
+  return parseIdx(readMaybeGzip(path), path);
+}
+
+/**
+ * Write values of `shape` as an IDX file; gzip-compressed (level 9) when `path` ends in `.gz`.
+ * Node only.
+ *
+ * @example
+ * const { tmpdir } = process.getBuiltinModule("node:os");
+ * const path = `${tmpdir()}/tsgrad-doc-example.idx.gz`;
+ * tg.data.writeIdxFile(path, new Int32Array([-1, 70000]), [2]);
+ * console.log(Array.from(tg.data.readIdxFile(path).data)); // [-1, 70000]
+ */
+export function writeIdxFile(path: string, data: IdxArray, shape: readonly number[]): void {
+  const raw = encodeIdx(data, shape);
+  const bytes = path.endsWith(".gz") ? nodeZlib(path).gzipSync(raw, { level: 9 }) : raw;
+  nodeFs(path).writeFileSync(path, bytes);
+}
+
+/**
+ * An `ImageDataset` from an IDX image file (uint8 `[N, H, W]`) and an IDX label file (uint8
+ * `[N]`), raw or gzip — the MNIST / Fashion-MNIST layout. Node only.
+ *
+ * @example
+ * const dir = "data/fashion-mnist-sample";
+ * const ds = tg.data.readIdxDataset(
+ *   `${dir}/t10k-images-idx3-ubyte.gz`,
+ *   `${dir}/t10k-labels-idx1-ubyte.gz`,
+ *   tg.data.FASHION_MNIST_CLASSES,
+ * );
+ * console.log(ds.shape); // [1000, 1, 28, 28]
+ */
+export function readIdxDataset(
+  imagesPath: string,
+  labelsPath: string,
+  classes: readonly string[],
+): ImageDataset {
+  const images = readIdxFile(imagesPath);
+  const labels = readIdxFile(labelsPath);
+  if (images.dtype !== "uint8" || images.shape.length !== 3) {
+    throw new TsgradError(
+      imagesPath,
+      `expected uint8 images [N, rows, cols], got ${images.dtype} [${images.shape.join(",")}]`,
+    );
+  }
+  if (labels.dtype !== "uint8" || labels.shape.length !== 1) {
+    throw new TsgradError(
+      labelsPath,
+      `expected uint8 labels [N], got ${labels.dtype} [${labels.shape.join(",")}]`,
+    );
+  }
+  const [n, h, w] = images.shape as [number, number, number];
+  if (labels.shape[0] !== n) {
+    throw new TsgradError(
+      labelsPath,
+      `has ${labels.shape[0]} labels but ${imagesPath} has ${n} images`,
+    );
+  }
+  return new ImageDataset({
+    pixels: images.data as Uint8Array,
+    labels: labels.data,
+    shape: [n, 1, h, w],
+    classes,
+    source: labelsPath,
+  });
+}
