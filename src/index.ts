@@ -124,3 +124,4 @@ export * as text from "./text/index.ts";
 export * as report from "./report/index.ts";
 export * as models from "./models/index.ts";
 export * as analysis from "./analysis/index.ts";
+export * as train from "./train/index.ts";
