@@ -12,10 +12,31 @@ export interface Command {
   run(argv: string[]): Promise<number> | number;
 }
 
-/** Commands are loaded lazily so `tsgrad --help` stays fast. */
-const commands: Record<string, () => Promise<Command>> = {
-  info: async () => (await import("./info.ts")).command,
+/**
+ * Command name → module (relative to this file) exporting `command: Command`. Modules are loaded
+ * only when their command runs, so `tsgrad --help` stays fast.
+ */
+const commands: Record<string, string> = {
+  info: "./info.ts",
+  "train image": "./train-image.ts",
+  "eval image": "./eval-image.ts",
+  classify: "./classify.ts",
+  "train lm": "./train-lm.ts",
+  sample: "./sample.ts",
+  "sweep scaling": "./sweep-scaling.ts",
+  "analyze scaling": "./analyze-scaling.ts",
+  "train translate": "./train-translate.ts",
+  translate: "./translate.ts",
+  "eval translate": "./eval-translate.ts",
+  "experiment weak-to-strong": "./weak-to-strong.ts",
 };
+
+async function load(name: string): Promise<Command> {
+  const mod = (await import(new URL(commands[name]!, import.meta.url).href)) as {
+    command: Command;
+  };
+  return mod.command;
+}
 
 function topUsage(): string {
   return [
@@ -39,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const cmd = await commands[name]!();
+    const cmd = await load(name);
     return await cmd.run(argv.slice(name.split(" ").length));
   } catch (e) {
     if (e instanceof UsageError) {
