@@ -18,6 +18,8 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-non-null-assertion": "off",
       eqeqeq: ["error", "always", { null: "ignore" }],
+      // Braces on every multi-line body (prettier breaks long one-line ifs over several lines).
+      curly: ["error", "multi-line"],
     },
   },
 );

@@ -2,7 +2,7 @@
  * Measures how much DataLoader worker prefetch overlaps batch building with training compute.
  * Not a unit test (timings are machine-dependent); run it by hand:
  *
- *   npx tsx test/data/prefetch-bench.ts [--sample] [--compute-ms <per batch>]
+ *   npx tsx bench/prefetch.ts [--sample] [--compute-ms <per batch>]
  *
  * It iterates one epoch of Fashion-MNIST train (the full set when installed, else the bundled
  * sample; --sample forces it) with AlexNet-milestone augmentation, three ways: building batches
@@ -12,7 +12,7 @@
  * wall time and the time the main thread sat waiting for data; the busy-wait overshoots when the
  * machine is oversubscribed, so compare stall times rather than wall times on a loaded machine.
  */
-import * as tg from "../../src/index.ts";
+import * as tg from "../src/index.ts";
 
 const args = process.argv.slice(2);
 const useSample = args.includes("--sample");

@@ -101,8 +101,9 @@ export function parseFlags<S extends FlagSpecs>(
     if (spec.type === "boolean") {
       if (eq >= 0) {
         const v = arg.slice(eq + 1);
-        if (v !== "true" && v !== "false")
+        if (v !== "true" && v !== "false") {
           throw new UsageError(`--${name} takes true or false, got "${v}"`);
+        }
         out[key] = v === "true";
       } else out[key] = !negated;
       continue;

@@ -21,10 +21,11 @@ export const command: Command = {
     if (f.json) console.log(JSON.stringify(report, null, 2));
     else {
       console.log(`active backend: ${active.name}`);
-      for (const b of backends)
+      for (const b of backends) {
         console.log(
           `  ${b.name.padEnd(8)} ${b.available ? "available" : `unavailable: ${b.reason}`}`,
         );
+      }
       for (const [k, v] of Object.entries(report.details)) console.log(`  ${k}: ${String(v)}`);
     }
     return 0;

@@ -125,3 +125,4 @@ export * as report from "./report/index.ts";
 export * as models from "./models/index.ts";
 export * as analysis from "./analysis/index.ts";
 export * as train from "./train/index.ts";
+export * as vision from "./vision/index.ts";

@@ -53,8 +53,9 @@ export function leastSquares(
   let theta = [...init];
   let r = residuals(theta);
   let sse = r.reduce((s, v) => s + v * v, 0);
-  if (!Number.isFinite(sse))
+  if (!Number.isFinite(sse)) {
     throw new TsgradError("leastSquares", "the residuals are not finite at the initial point");
+  }
   let lambda = 1e-3;
   let it = 0;
   for (; it < maxIter; it++) {
@@ -126,13 +127,15 @@ function r2Of(ys: readonly number[], pred: readonly number[]): number {
  * console.log(fit.alpha.toFixed(3), fit.E.toFixed(3)); // "0.300" "1.500"
  */
 export function fitPowerLaw(xs: readonly number[], ys: readonly number[]): PowerLawFit {
-  if (xs.length !== ys.length || xs.length < 3)
+  if (xs.length !== ys.length || xs.length < 3) {
     throw new TsgradError(
       "fitPowerLaw",
       `need at least 3 (x, L) points, got ${xs.length} and ${ys.length}`,
     );
-  if (xs.some((x) => !(x > 0)) || ys.some((y) => !(y > 0)))
+  }
+  if (xs.some((x) => !(x > 0)) || ys.some((y) => !(y > 0))) {
     throw new TsgradError("fitPowerLaw", "x and L must be positive");
+  }
   const lx = xs.map(Math.log);
   const minY = Math.min(...ys);
   let best: { sse: number; p: number[] } = { sse: Infinity, p: [0, Math.log(minY), 0.1] };
@@ -282,8 +285,9 @@ export function bootstrap(
       failed++;
     }
   }
-  if (values.length === 0)
+  if (values.length === 0) {
     throw new TsgradError("bootstrap", `all ${samples} resamples failed to fit`);
+  }
   values.sort((a, b) => a - b);
   const q = (p: number) =>
     values[Math.min(values.length - 1, Math.max(0, Math.round(p * (values.length - 1))))]!;

@@ -72,11 +72,12 @@ export function setDefaultBackendChooser(choose: () => Backend): void {
  */
 export function setBackend(name: string): void {
   const b = registry.get(name);
-  if (!b)
+  if (!b) {
     throw new TsgradError(
       "setBackend",
       `unknown backend "${name}"; registered: ${[...registry.keys()].join(", ")}`,
     );
+  }
   if (!b.available()) {
     throw new TsgradError(
       "setBackend",
@@ -116,8 +117,9 @@ export function trackKernels(on = true): boolean {
   return prev;
 }
 
-if (typeof process !== "undefined" && process.env.TSGRAD_DEBUG?.split(",").includes("kernels"))
+if (typeof process !== "undefined" && process.env.TSGRAD_DEBUG?.split(",").includes("kernels")) {
   tracking = true;
+}
 
 /** @internal Called by the dispatcher for every kernel it runs. */
 export function noteKernel(backend: string, op: string): void {

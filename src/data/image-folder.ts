@@ -59,7 +59,7 @@ export function decodeImage(bytes: Uint8Array, name = "<image bytes>"): DecodedI
  * Write RGBA pixels into `out` as CHW: 1 channel = Pillow's ITU-R 601-2 luma
  * `(19595 R + 38470 G + 7471 B + 2^15) >> 16`, 3 channels = R, G, B.
  */
-function toChw(img: DecodedImage, channels: 1 | 3, out: Uint8Array, at: number): void {
+export function toChw(img: DecodedImage, channels: 1 | 3, out: Uint8Array = new Uint8Array(channels * img.width * img.height), at = 0): Uint8Array {
   const { rgba } = img;
   const plane = img.width * img.height;
   for (let p = 0; p < plane; p++) {
@@ -74,6 +74,7 @@ function toChw(img: DecodedImage, channels: 1 | 3, out: Uint8Array, at: number):
       out[at + 2 * plane + p] = b;
     }
   }
+  return out;
 }
 
 /** Options of `loadImageFolder`. */

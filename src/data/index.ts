@@ -41,6 +41,7 @@ export {
   type DecodedImage,
   type ImageFolderOptions,
   decodeImage,
+  toChw,
   loadImageFolder,
 } from "./image-folder.ts";
 export {

@@ -89,8 +89,9 @@ export function encodeCheckpoint(state: Readonly<CheckpointState>): Uint8Array {
     }
     if (Array.isArray(value)) {
       return value.map((v: unknown, i) => {
-        if (v === undefined)
+        if (v === undefined) {
           throw new TsgradError(op, `${pointer([...path, String(i)])} is undefined`);
+        }
         return pack(v, [...path, String(i)]);
       });
     }
@@ -161,8 +162,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source = "<bytes>"): Checkpo
     const keys = Object.keys(obj);
     if (keys.length === 1 && typeof obj.$tensor === "string") {
       const t = tensors[obj.$tensor];
-      if (t === undefined)
+      if (t === undefined) {
         fail(`state refers to tensor "${obj.$tensor}", which is not in the file`);
+      }
       used.add(obj.$tensor);
       return model[obj.$tensor] ?? t;
     }

@@ -33,8 +33,9 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isFinite(v)) throw new TsgradError("canonicalJson", `${path} is ${v}`);
       return JSON.stringify(v);
     }
-    if (Array.isArray(v))
+    if (Array.isArray(v)) {
       return `[${v.map((x: unknown, i) => walk(x ?? null, `${path}[${i}]`)).join(",")}]`;
+    }
     if (typeof v === "object" && !(v instanceof Tensor)) {
       const proto: unknown = Object.getPrototypeOf(v);
       if (proto === Object.prototype || proto === null) {
@@ -229,6 +230,8 @@ export interface OpenRunOptions {
   root?: string;
   /** Where to ask git for the revision; default the current directory. `false` skips git-rev. */
   gitCwd?: string | false;
+  /** Use exactly this folder instead of `root/<experiment>/<hash>` (e.g. a user's `--out`). */
+  dir?: string;
 }
 
 /**
@@ -343,7 +346,7 @@ function dropTornTail(path: string): void {
 export function openRun(opts: OpenRunOptions): Run {
   const { experiment, config, root = "runs", gitCwd } = opts;
   const fs = nodeModule("openRun", "node:fs");
-  const dir = runDir(root, experiment, config);
+  const dir = opts.dir ?? runDir(root, experiment, config);
   const hash = configHash(config);
   const configPath = `${dir}/config.json`;
   if (fs.existsSync(configPath)) {

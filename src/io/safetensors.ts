@@ -304,13 +304,15 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): Decode
       );
     }
     if (begin < prevEnd) fail(`tensors "${prevName}" and "${name}" overlap at byte ${begin}`);
-    if (begin > prevEnd)
+    if (begin > prevEnd) {
       fail(`bytes ${prevEnd}..${begin} before tensor "${name}" belong to no tensor`);
+    }
     prevEnd = end;
     prevName = name;
   }
-  if (prevEnd !== dataLength)
+  if (prevEnd !== dataLength) {
     fail(`bytes ${prevEnd}..${dataLength} at the end belong to no tensor`);
+  }
 
   const base = bytes.byteOffset + 8 + n;
   const tensors = entries.map(([name, e]): [string, Tensor] => {

@@ -66,11 +66,12 @@ export class AlexNet extends nn.Layer {
     // Three overlapping 3×3/2 poolings: 28 → 13 → 6 → 2, 32 → 15 → 7 → 3.
     let s = c.imageSize;
     for (let i = 0; i < 3; i++) s = windowOut(s, 3, 2, 0, 1);
-    if (s < 1)
+    if (s < 1) {
       throw new TsgradError(
         "AlexNet",
         `images of ${c.imageSize}×${c.imageSize} are too small (need at least 15×15)`,
       );
+    }
     this.classifier = new nn.Sequential(
       new nn.Dropout(c.dropout),
       new nn.Linear(c5 * s * s, hidden),
@@ -103,13 +104,16 @@ export class AlexNet extends nn.Layer {
       seq
         .children()
         .map((m) => {
-          if (m instanceof nn.Conv2d)
+          if (m instanceof nn.Conv2d) {
             return `nn.Conv2d(${m.inChannels}, ${m.outChannels}, ${String(m.kernelSize)}, padding=${String(m.opts.padding ?? 0)})`;
+          }
           if (m instanceof nn.Linear) return `nn.Linear(${m.inFeatures}, ${m.outFeatures})`;
-          if (m instanceof nn.LocalResponseNorm)
+          if (m instanceof nn.LocalResponseNorm) {
             return `nn.LocalResponseNorm(${m.size}, ${m.alpha}, ${m.beta}, ${m.k})`;
-          if (m instanceof nn.MaxPool2d)
+          }
+          if (m instanceof nn.MaxPool2d) {
             return `nn.MaxPool2d(${String(m.kernelSize)}, ${String(m.opts.stride ?? m.kernelSize)})`;
+          }
           if (m instanceof nn.Dropout) return `nn.Dropout(${m.p})`;
           return "nn.ReLU()";
         })

@@ -88,8 +88,9 @@ export function beamSearch<S>(
   opts: BeamOptions,
 ): number[][] {
   const { beamSize: K, lengthPenalty = 1, bos, eos } = opts;
-  if (!(Number.isInteger(K) && K >= 1))
+  if (!(Number.isInteger(K) && K >= 1)) {
     throw new TsgradError("beamSearch", `beam size must be a positive integer, got ${K}`);
+  }
   return noGrad(() => {
     const B = src.shape[0]!;
     const limits = maxLengths(srcLengths, opts);
@@ -169,8 +170,9 @@ function topK(a: ArrayLike<number>, off: number, n: number, k: number): number[]
       best.sort((p, q) => a[off + q]! - a[off + p]!);
     } else if (x > a[off + best[k - 1]!]!) {
       best[k - 1] = v;
-      for (let i = k - 1; i > 0 && a[off + best[i]!]! > a[off + best[i - 1]!]!; i--)
+      for (let i = k - 1; i > 0 && a[off + best[i]!]! > a[off + best[i - 1]!]!; i--) {
         [best[i], best[i - 1]] = [best[i - 1]!, best[i]!];
+      }
     }
   }
   return best;

@@ -27,11 +27,12 @@ export class LeNet5 extends nn.Layer {
     super();
     const pad = config.imageSize <= 28 ? 2 : 0;
     const s = Math.floor((Math.floor((config.imageSize + 2 * pad - 4) / 2) - 4) / 2);
-    if (s < 1)
+    if (s < 1) {
       throw new TsgradError(
         "LeNet5",
         `images of ${config.imageSize}×${config.imageSize} are too small`,
       );
+    }
     this.features = new nn.Sequential(
       new nn.Conv2d(config.inChannels, 6, 5, { padding: pad }),
       new nn.ReLU(),

@@ -77,8 +77,9 @@ export class Seq2SeqAttention extends Module implements Seq2SeqDecoder<Attention
     this.drop = new Dropout(c.dropout);
     this.out = new Linear(H, c.tgtVocab);
     for (const p of this.parameters()) uniform_(p, -c.initRange, c.initRange);
-    for (const e of [this.srcEmbed, this.tgtEmbed])
+    for (const e of [this.srcEmbed, this.tgtEmbed]) {
       e.weight.data.fill(0, c.padIdx * c.embedDim, (c.padIdx + 1) * c.embedDim);
+    }
   }
 
   encode(src: Tensor, srcLengths: readonly number[]): AttentionState {

@@ -65,8 +65,9 @@ export class Seq2Seq extends Module implements Seq2SeqDecoder<Seq2SeqState> {
     this.drop = new Dropout(c.dropout);
     this.out = new Linear(c.hiddenDim, c.tgtVocab);
     for (const p of this.parameters()) uniform_(p, -c.initRange, c.initRange);
-    for (const e of [this.srcEmbed, this.tgtEmbed])
+    for (const e of [this.srcEmbed, this.tgtEmbed]) {
       e.weight.data.fill(0, c.padIdx * c.embedDim, (c.padIdx + 1) * c.embedDim);
+    }
   }
 
   encode(src: Tensor, srcLengths: readonly number[]): Seq2SeqState {

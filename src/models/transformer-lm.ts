@@ -119,11 +119,12 @@ export class TransformerLM extends Module {
   constructor(config: TransformerLMConfig) {
     super();
     const c = { dropout: 0, bias: true, ...config };
-    if (c.nEmbd % c.nHead !== 0)
+    if (c.nEmbd % c.nHead !== 0) {
       throw new TsgradError(
         "TransformerLM",
         `nEmbd ${c.nEmbd} is not divisible by nHead ${c.nHead}`,
       );
+    }
     this.config = c;
     this.wte = new Embedding(c.vocabSize, c.nEmbd);
     this.wpe = new Embedding(c.blockSize, c.nEmbd);
@@ -132,25 +133,27 @@ export class TransformerLM extends Module {
     this.ln_f = new LayerNorm(c.nEmbd, { bias: c.bias });
     for (const [name, p] of this.namedParameters()) {
       if (name.endsWith("c_proj.weight")) normal_(p, 0, 0.02 / Math.sqrt(2 * c.nLayer));
-      else if (name.endsWith(".weight") && !name.startsWith("ln") && !name.includes(".ln_"))
+      else if (name.endsWith(".weight") && !name.startsWith("ln") && !name.includes(".ln_")) {
         normal_(p, 0, 0.02);
-      else if (name.endsWith(".bias") && !name.includes("ln")) zeros_(p);
+      } else if (name.endsWith(".bias") && !name.includes("ln")) zeros_(p);
     }
   }
 
   /** Logits [B, T, vocab] for int32 token ids [B, T] (T ≤ blockSize). */
   forward(idx: Tensor): Tensor {
-    if (idx.ndim !== 2 || idx.dtype !== "int32")
+    if (idx.ndim !== 2 || idx.dtype !== "int32") {
       throw new TsgradError(
         "TransformerLM",
         `expected int32 token ids [B, T], got ${idx.dtype} ${fmtShape(idx.shape)}`,
       );
+    }
     const T = idx.shape[1]!;
-    if (T > this.config.blockSize)
+    if (T > this.config.blockSize) {
       throw new TsgradError(
         "TransformerLM",
         `sequence length ${T} exceeds the block size ${this.config.blockSize}`,
       );
+    }
     let x = this.drop.forward(ops.add(this.wte.forward(idx), this.wpe.forward(arange(T))));
     for (const block of this.h) x = block.forward(x);
     // Weight tying (Press & Wolf 2017): the output projection is the token embedding.
@@ -192,8 +195,9 @@ export class TransformerLM extends Module {
    */
   generate(idx: Tensor, maxNewTokens: number, opts: SampleOptions = {}): Tensor {
     const { temperature = 1, topK, generator = defaultGenerator } = opts;
-    if (!(temperature > 0))
+    if (!(temperature > 0)) {
       throw new TsgradError("generate", `temperature must be positive, got ${temperature}`);
+    }
     const wasTraining = this.training;
     this.eval();
     try {
@@ -209,10 +213,11 @@ export class TransformerLM extends Module {
           );
           const V = this.config.vocabSize;
           const last = ops.narrow(logits, 1, ctx[0]!.length - 1, 1).dataSync();
-          for (let b = 0; b < B; b++)
+          for (let b = 0; b < B; b++) {
             rows[b]!.push(
               sampleRow(last.subarray(b * V, (b + 1) * V), temperature, topK, generator),
             );
+          }
         }
         return tensor(Int32Array.from(rows.flat()), { shape: [B, rows[0]!.length] });
       });
@@ -231,8 +236,9 @@ export function sampleRow(
 ): number {
   const n = logits.length;
   let order = Array.from({ length: n }, (_, i) => i);
-  if (topK !== undefined && topK < n)
+  if (topK !== undefined && topK < n) {
     order = order.sort((a, b) => logits[b]! - logits[a]!).slice(0, Math.max(1, topK));
+  }
   let max = -Infinity;
   for (const i of order) max = Math.max(max, logits[i]! / temperature);
   const w = order.map((i) => Math.exp(logits[i]! / temperature - max));

@@ -117,17 +117,19 @@ export function conv2d(
   const dilation = pair(opts.dilation ?? 1);
   let padding: [number, number];
   if (opts.padding === "same") {
-    if (stride[0] !== 1 || stride[1] !== 1)
+    if (stride[0] !== 1 || stride[1] !== 1) {
       throw new TsgradError("conv2d", `padding "same" needs stride 1, got ${fmtShape(stride)}`);
+    }
     const eff = [
       dilation[0] * ((weight.shape[2] ?? 1) - 1),
       dilation[1] * ((weight.shape[3] ?? 1) - 1),
     ];
-    if (eff[0]! % 2 || eff[1]! % 2)
+    if (eff[0]! % 2 || eff[1]! % 2) {
       throw new TsgradError(
         "conv2d",
         `padding "same" needs an odd effective kernel size, got ${fmtShape(weight.shape)}`,
       );
+    }
     padding = [eff[0]! / 2, eff[1]! / 2];
   } else {
     padding = opts.padding === "valid" ? [0, 0] : pair(opts.padding ?? 0);
@@ -191,8 +193,9 @@ export function avgPool2d(
   kernelSize: Pair,
   opts: Pool2dOptions & { countIncludePad?: boolean } = {},
 ): Tensor {
-  if (x.ndim !== 4)
+  if (x.ndim !== 4) {
     throw new TsgradError("avgPool2d", `expected a 4-D input [N,C,H,W], got ${fmtShape(x.shape)}`);
+  }
   if (opts.ceilMode) throw new TsgradError("avgPool2d", "ceilMode is not supported");
   const [kh, kw] = pair(kernelSize);
   const c = x.shape[1]!;
@@ -235,11 +238,12 @@ function adaptiveMatrix(inSize: number, outSize: number, dtype: DType): Tensor {
  * console.log(tg.F.adaptiveAvgPool2d(tg.ones([1, 2, 5, 7]), [2, 3]).shape); // [1, 2, 2, 3]
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
-  if (x.ndim !== 4)
+  if (x.ndim !== 4) {
     throw new TsgradError(
       "adaptiveAvgPool2d",
       `expected a 4-D input [N,C,H,W], got ${fmtShape(x.shape)}`,
     );
+  }
   const [oh, ow] = pair(outputSize);
   const [h, w] = [x.shape[2]!, x.shape[3]!];
   if (oh === h && ow === w) return x;
@@ -263,8 +267,9 @@ export function localResponseNorm(
   beta = 0.75,
   k = 1,
 ): Tensor {
-  if (x.ndim < 3)
+  if (x.ndim < 3) {
     throw new TsgradError("localResponseNorm", `expected [N, C, ...], got ${fmtShape(x.shape)}`);
+  }
   return fused("localResponseNorm", [x], { size, alpha, beta, k }, ([t], p) => {
     const xs = t!;
     const [n, c] = [xs.shape[0]!, xs.shape[1]!];
@@ -345,8 +350,9 @@ export function batchNorm(
   opts: BatchNormOptions = {},
 ): Tensor {
   const { training = false, momentum = 0.1, eps = 1e-5 } = opts;
-  if (x.ndim < 2)
+  if (x.ndim < 2) {
     throw new TsgradError("batchNorm", `expected [N, C, ...], got ${fmtShape(x.shape)}`);
+  }
   const c = x.shape[1]!;
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
   const bshape = x.shape.map((d, i) => (i === 1 ? c : 1));
@@ -397,8 +403,9 @@ function assignInPlace(target: Tensor, value: Tensor): void {
  * console.log(y.max().item()); // 2
  */
 export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generator): Tensor {
-  if (!(p >= 0 && p <= 1))
+  if (!(p >= 0 && p <= 1)) {
     throw new TsgradError("dropout", `probability must be in [0, 1], got ${p}`);
+  }
   if (!training || p === 0) return x;
   if (p === 1) return ops.mul(x, 0);
   const keep = ops.cmp(
@@ -418,10 +425,12 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generat
  * console.log(tg.F.embedding(tg.tensor([2, 1], { dtype: "int32" }), w).toArray()); // [[2, 2], [1, 1]]
  */
 export function embedding(ids: Tensor, weight: Tensor, paddingIdx?: number): Tensor {
-  if (ids.dtype !== "int32")
+  if (ids.dtype !== "int32") {
     throw new TsgradError("embedding", `ids must be int32, got ${ids.dtype}`);
-  if (weight.ndim !== 2)
+  }
+  if (weight.ndim !== 2) {
     throw new TsgradError("embedding", `weight must be [V, D], got ${fmtShape(weight.shape)}`);
+  }
   const flat = ops.reshape(ids, [-1]);
   let rows = ops.indexSelect(weight, 0, flat);
   // As PyTorch: the padding row is looked up like any other but receives no gradient.
@@ -481,16 +490,18 @@ export function crossEntropy(
   opts: CrossEntropyOptions = {},
 ): Tensor {
   const { ignoreIndex = -100, labelSmoothing = 0, weight, reduction = "mean" } = opts;
-  if (input.ndim < 1 || !isFloating(input.dtype))
+  if (input.ndim < 1 || !isFloating(input.dtype)) {
     throw new TsgradError(
       "crossEntropy",
       `expected floating logits [N, C, ...], got ${input.dtype} ${fmtShape(input.shape)}`,
     );
-  if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+  }
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
     throw new TsgradError(
       "crossEntropy",
       `labelSmoothing must be in [0, 1], got ${labelSmoothing}`,
     );
+  }
   const cAxis = input.ndim === 1 ? 0 : 1;
   const C = input.shape[cAxis]!;
   // Move classes last and flatten: logits [M, C].
@@ -498,11 +509,12 @@ export function crossEntropy(
   const logits = ops.reshape(ops.permute(input, perm), [-1, C]);
   const logp = ops.logSoftmax(logits, 1);
   const w = weight ? ops.reshape(weight.to(input.dtype), [1, C]) : null;
-  if (weight && (weight.ndim !== 1 || weight.shape[0] !== C))
+  if (weight && (weight.ndim !== 1 || weight.shape[0] !== C)) {
     throw new TsgradError(
       "crossEntropy",
       `weight ${fmtShape(weight.shape)} does not match ${C} classes`,
     );
+  }
 
   if (isFloating(target.dtype)) {
     if (
@@ -528,8 +540,9 @@ export function crossEntropy(
     );
   }
 
-  if (target.dtype !== "int32")
+  if (target.dtype !== "int32") {
     throw new TsgradError("crossEntropy", `class targets must be int32, got ${target.dtype}`);
+  }
   const expected = input.shape.filter((_, i) => i !== cAxis);
   if (target.shape.length !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
     throw new TsgradError(
@@ -544,11 +557,12 @@ export function crossEntropy(
   const picked = ops.reshape(ops.gather(logp, 1, ops.unsqueeze(safeT, 1)), [-1]);
   // Per-example weight: w[target] (1 without class weights), zero where ignored.
   let ew = valid.to(input.dtype);
-  if (w)
+  if (w) {
     ew = ops.mul(
       ew,
       ops.reshape(ops.gather(ops.expand(w, [t.shape[0]!, C]), 1, ops.unsqueeze(safeT, 1)), [-1]),
     );
+  }
   let loss = ops.mul(ops.neg(picked), ew);
   if (labelSmoothing > 0) {
     const smooth = ops.neg(ops.sum(w ? ops.mul(logp, w) : logp, 1));
@@ -575,11 +589,12 @@ export function nllLoss(
   opts: { ignoreIndex?: number; weight?: Tensor; reduction?: Reduction } = {},
 ): Tensor {
   const { ignoreIndex = -100, weight, reduction = "mean" } = opts;
-  if (logp.ndim !== 2)
+  if (logp.ndim !== 2) {
     throw new TsgradError(
       "nllLoss",
       `expected log-probabilities [N, C], got ${fmtShape(logp.shape)}`,
     );
+  }
   if (target.dtype !== "int32" || target.ndim !== 1 || target.shape[0] !== logp.shape[0]) {
     throw new TsgradError(
       "nllLoss",

@@ -9,19 +9,21 @@ import type { Tensor } from "../tensor/tensor.ts";
 type Nonlinearity = "linear" | "conv2d" | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu";
 
 function fill(t: Tensor, draw: () => number): Tensor {
-  if (!t.isContiguous())
+  if (!t.isContiguous()) {
     throw new TsgradError("init", `tensor of shape ${fmtShape(t.shape)} is not contiguous`);
+  }
   for (let i = 0; i < t.size; i++) t.data[t.offset + i] = draw();
   return t;
 }
 
 /** (fanIn, fanOut) as PyTorch computes them: [out, in, ...receptive field]. */
 export function calculateFans(t: Tensor): [number, number] {
-  if (t.ndim < 2)
+  if (t.ndim < 2) {
     throw new TsgradError(
       "init",
       `fan in/out need at least 2 dimensions, got ${fmtShape(t.shape)}`,
     );
+  }
   const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
   return [t.shape[1]! * receptive, t.shape[0]! * receptive];
 }

@@ -202,8 +202,9 @@ export class Dropout extends Layer {
     readonly generator?: Generator,
   ) {
     super();
-    if (!(p >= 0 && p <= 1))
+    if (!(p >= 0 && p <= 1)) {
       throw new TsgradError("Dropout", `probability must be in [0, 1], got ${p}`);
+    }
   }
   forward(x: Tensor): Tensor {
     return F.dropout(x, this.p, this.training, this.generator);
@@ -371,11 +372,12 @@ export class Embedding extends Layer {
     const w = normal_(zeros([numEmbeddings, embeddingDim]));
     if (opts.paddingIdx !== undefined) {
       const p = opts.paddingIdx < 0 ? opts.paddingIdx + numEmbeddings : opts.paddingIdx;
-      if (!(p >= 0 && p < numEmbeddings))
+      if (!(p >= 0 && p < numEmbeddings)) {
         throw new TsgradError(
           "Embedding",
           `paddingIdx ${opts.paddingIdx} is outside [0, ${numEmbeddings})`,
         );
+      }
       w.data.fill(0, p * embeddingDim, (p + 1) * embeddingDim);
       this.paddingIdx = p;
     } else this.paddingIdx = undefined;

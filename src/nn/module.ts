@@ -92,8 +92,9 @@ export abstract class Module {
   /** Every module in the tree, this one first, with dotted names. */
   namedModules(prefix = ""): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    for (const [k, m] of this.namedChildren())
+    for (const [k, m] of this.namedChildren()) {
       out.push(...m.namedModules(prefix ? `${prefix}.${k}` : k));
+    }
     return out;
   }
 

@@ -194,8 +194,9 @@ export function variance(
 export function amax(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   const axes = normAxes("amax", dim, x.ndim);
   for (const a of axes) {
-    if (x.shape[a] === 0)
+    if (x.shape[a] === 0) {
       throw new TsgradError("amax", `cannot reduce over empty axis ${a} of ${fmtShape(x.shape)}`);
+    }
   }
   return run("max", [x], { axes, keepdim });
 }
@@ -208,11 +209,12 @@ export function amin(x: Tensor, dim?: number | readonly number[], keepdim = fals
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
   if (dim === undefined) return run("argmax", [reshape(x, [-1])], { axis: 0, keepdim: false });
   const axis = normAxis("argmax", dim, x.ndim);
-  if (x.shape[axis] === 0)
+  if (x.shape[axis] === 0) {
     throw new TsgradError(
       "argmax",
       `cannot reduce over empty axis ${axis} of ${fmtShape(x.shape)}`,
     );
+  }
   return run("argmax", [x], { axis, keepdim });
 }
 
@@ -297,8 +299,9 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     );
   }
   const perm = dims.map((d) => normAxis("permute", d, x.ndim));
-  if (new Set(perm).size !== perm.length)
+  if (new Set(perm).size !== perm.length) {
     throw new TsgradError("permute", `[${dims.join(",")}] is not a permutation`);
+  }
   if (perm.every((p, i) => p === i)) return x;
   return run("permute", [x], { perm });
 }
@@ -367,8 +370,9 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   const n = x.shape[d]!;
   let sizes: number[];
   if (typeof splitSize === "number") {
-    if (!(splitSize > 0))
+    if (!(splitSize > 0)) {
       throw new TsgradError("split", `split size must be positive, got ${splitSize}`);
+    }
     sizes = [];
     for (let s = 0; s < n; s += splitSize) sizes.push(Math.min(splitSize, n - s));
   } else {
@@ -408,8 +412,9 @@ export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
     );
   }
   const pads: [number, number][] = x.shape.map(() => [0, 0]);
-  for (let i = 0; i < padding.length / 2; i++)
+  for (let i = 0; i < padding.length / 2; i++) {
     pads[x.ndim - 1 - i] = [padding[2 * i]!, padding[2 * i + 1]!];
+  }
   if (pads.every(([a, b]) => a === 0 && b === 0)) return x;
   return run("pad", [x], { pads, value });
 }
@@ -504,8 +509,9 @@ export function scatterAdd(
 /** Whole slices along `dim` at 1-D int32 `index` (embedding lookup is indexSelect on axis 0). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex("indexSelect", index);
-  if (index.ndim !== 1)
+  if (index.ndim !== 1) {
     throw new TsgradError("indexSelect", `index must be 1-D, got shape ${fmtShape(index.shape)}`);
+  }
   const d = normAxis("indexSelect", dim, x.ndim);
   const k = index.shape[0]!;
   const idxShape = x.shape.map((_, i) => (i === d ? k : 1));
@@ -531,8 +537,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     );
   }
   const dt = promoteTypes(a.dtype, b.dtype);
-  if (!isFloating(dt))
+  if (!isFloating(dt)) {
     throw new TsgradError("matmul", `expected floating tensors, got ${a.dtype} @ ${b.dtype}`);
+  }
   const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
   const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
   const k = a2.shape[a2.ndim - 1]!;
@@ -560,7 +567,8 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
   const axes: number[] = [];
-  for (let i = 0; i < g.ndim; i++)
+  for (let i = 0; i < g.ndim; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
   return reshape(sum(g, axes, true), shape);
 }

@@ -73,8 +73,9 @@ function sameShapes(op: string, n: number, outDtype?: DType) {
     }
     const a = inputs[n - 2]!;
     const b = inputs[n - 1]!;
-    if (a.dtype !== b.dtype)
+    if (a.dtype !== b.dtype) {
       throw new TsgradError(op, `operand dtypes differ: ${a.dtype} and ${b.dtype}`);
+    }
     return { shape: [...first.shape], dtype: outDtype ?? a.dtype };
   };
 }
@@ -250,8 +251,9 @@ export const rules: { [P in Prim]: Rule<P> } = {
   where: {
     shape: (inputs) => {
       const info = sameShapes("where", 3)(inputs);
-      if (inputs[0]!.dtype !== "bool")
+      if (inputs[0]!.dtype !== "bool") {
         throw new TsgradError("where", `condition must be bool, got ${inputs[0]!.dtype}`);
+      }
       return info;
     },
     vjp: (g, { inputs: [c], needs }) => [
@@ -296,11 +298,12 @@ export const rules: { [P in Prim]: Rule<P> } = {
 
   reshape: {
     shape: ([x], { shape }) => {
-      if (numel(shape) !== numel(x!.shape))
+      if (numel(shape) !== numel(x!.shape)) {
         throw new TsgradError(
           "reshape",
           `cannot reshape ${fmtShape(x!.shape)} into ${fmtShape(shape)}`,
         );
+      }
       return { shape: [...shape], dtype: x!.dtype };
     },
     vjp: (g, { inputs: [x] }) => [ops.reshape(g, x!.shape)],
@@ -361,11 +364,12 @@ export const rules: { [P in Prim]: Rule<P> } = {
   },
   pad: {
     shape: ([x], { pads }) => {
-      if (pads.length !== x!.shape.length)
+      if (pads.length !== x!.shape.length) {
         throw new TsgradError(
           "pad",
           `expected ${x!.shape.length} (before, after) pairs, got ${pads.length}`,
         );
+      }
       return { shape: x!.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]), dtype: x!.dtype };
     },
     vjp: (g, { inputs: [x], params: { pads } }) => [
@@ -485,11 +489,12 @@ export const rules: { [P in Prim]: Rule<P> } = {
   },
   maxPool2dIndices: {
     shape: ([x], p) => {
-      if (x!.shape.length !== 4)
+      if (x!.shape.length !== 4) {
         throw new TsgradError(
           "maxPool2d",
           `expected a 4-D input [N,C,H,W], got ${fmtShape(x!.shape)}`,
         );
+      }
       const [n, c, h, w] = x!.shape as [number, number, number, number];
       const [kh, kw] = p.kernel;
       if (
@@ -509,11 +514,12 @@ export const rules: { [P in Prim]: Rule<P> } = {
       }
       const oh = windowOut(h, kh, p.stride[0], p.padding[0], p.dilation[0], p.ceilMode);
       const ow = windowOut(w, kw, p.stride[1], p.padding[1], p.dilation[1], p.ceilMode);
-      if (oh < 1 || ow < 1)
+      if (oh < 1 || ow < 1) {
         throw new TsgradError(
           "maxPool2d",
           `kernel ${fmtShape(p.kernel)} is larger than the padded input ${fmtShape(x!.shape)}`,
         );
+      }
       return { shape: [n, c, oh, ow], dtype: "int32" };
     },
     vjp: null,

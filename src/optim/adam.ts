@@ -49,8 +49,9 @@ abstract class AdamFamily extends Optimizer<AdamHyper> {
     const bad = (msg: string) => new TsgradError(this.name, `parameter group ${i}: ${msg}`);
     if (!(g.lr >= 0)) throw bad(`invalid learning rate ${g.lr}`);
     if (!(g.eps >= 0)) throw bad(`invalid eps ${g.eps}`);
-    if (!Array.isArray(g.betas) || g.betas.length !== 2)
+    if (!Array.isArray(g.betas) || g.betas.length !== 2) {
       throw bad(`betas must be a pair of numbers, got ${JSON.stringify(g.betas)}`);
+    }
     g.betas.forEach((b, k) => {
       if (!(b >= 0 && b < 1)) throw bad(`betas[${k}] must be in [0, 1), got ${b}`);
     });
@@ -61,11 +62,12 @@ abstract class AdamFamily extends Optimizer<AdamHyper> {
     for (const s of slots) {
       const fresh = s.state.step === undefined;
       const prev = fresh ? 0 : s.state.step;
-      if (typeof prev !== "number")
+      if (typeof prev !== "number") {
         throw new TsgradError(
           `${this.name}.step`,
           `state "step" of parameter ${s.index} must be a number`,
         );
+      }
       const step = prev + 1;
       const expAvg = this.buffer(s, "expAvg", fresh);
       const expAvgSq = this.buffer(s, "expAvgSq", fresh);

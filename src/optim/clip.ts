@@ -53,10 +53,12 @@ export function clipGradNorm(
   normType = 2,
   opts: ClipGradNormOptions = {},
 ): number {
-  if (typeof maxNorm !== "number" || Number.isNaN(maxNorm))
+  if (typeof maxNorm !== "number" || Number.isNaN(maxNorm)) {
     throw new TsgradError("clipGradNorm", `maxNorm must be a number, got ${String(maxNorm)}`);
-  if (!(normType > 0))
+  }
+  if (!(normType > 0)) {
     throw new TsgradError("clipGradNorm", `normType must be > 0 or Infinity, got ${normType}`);
+  }
   const withGrad = gradsOf("clipGradNorm", params);
   if (withGrad.length === 0) return 0;
   // Per-gradient norms first, then the norm of those norms, the order PyTorch uses.
@@ -97,11 +99,13 @@ export function clipGradNorm(
  * console.log(w.grad!.toArray()); // [-1, 0.5, 1]
  */
 export function clipGradValue(params: Tensor | Iterable<Tensor>, clipValue: number): void {
-  if (!(clipValue >= 0))
+  if (!(clipValue >= 0)) {
     throw new TsgradError(
       "clipGradValue",
       `clipValue must be a non-negative number, got ${clipValue}`,
     );
-  for (const p of gradsOf("clipGradValue", params))
+  }
+  for (const p of gradsOf("clipGradValue", params)) {
     mapGrad(p, (x) => (x < -clipValue ? -clipValue : x > clipValue ? clipValue : x));
+  }
 }

@@ -54,8 +54,9 @@ export abstract class LRScheduler {
     lastEpoch: number,
     protected readonly name: string,
   ) {
-    if (!Number.isInteger(lastEpoch) || lastEpoch < -1)
+    if (!Number.isInteger(lastEpoch) || lastEpoch < -1) {
       throw new TsgradError(name, `lastEpoch must be an integer ≥ -1, got ${lastEpoch}`);
+    }
     optimizer.paramGroups.forEach((g, i) => {
       if (lastEpoch === -1) g.initialLr ??= g.lr;
       else if (g.initialLr === undefined) {
@@ -146,8 +147,9 @@ export abstract class LRScheduler {
   stateDict(): StateObject {
     const self = this as unknown as Record<string, unknown>;
     const out: StateObject = {};
-    for (const k of ["lastEpoch", "stepCount", "baseLrs", "lastLr", ...this.savedKeys()])
+    for (const k of ["lastEpoch", "stepCount", "baseLrs", "lastLr", ...this.savedKeys()]) {
       out[k] = copyValue(self[k]);
+    }
     return out;
   }
 
@@ -204,8 +206,9 @@ function checkKeys(
 }
 
 function positiveInt(op: string, what: string, v: number): number {
-  if (!Number.isInteger(v) || v <= 0)
+  if (!Number.isInteger(v) || v <= 0) {
     throw new TsgradError(op, `${what} must be a positive integer, got ${v}`);
+  }
   return v;
 }
 
@@ -237,12 +240,14 @@ export class LambdaLR extends LRScheduler {
     checkOptionKeys("LambdaLR", opts, ["lastEpoch"]);
     const n = optimizer.paramGroups.length;
     if (Array.isArray(lrLambda)) {
-      if (lrLambda.length !== n)
+      if (lrLambda.length !== n) {
         throw new TsgradError("LambdaLR", `expected ${n} lr lambdas, got ${lrLambda.length}`);
+      }
       this.lrLambdas = [...lrLambda];
     } else {
-      if (typeof lrLambda !== "function")
+      if (typeof lrLambda !== "function") {
         throw new TsgradError("LambdaLR", "lrLambda must be a function or a list of functions");
+      }
       this.lrLambdas = Array.from({ length: n }, () => lrLambda);
     }
     this.initialStep();
@@ -290,8 +295,9 @@ export class StepLR extends LRScheduler {
 
   protected getLr(): number[] {
     const groups = this.optimizer.paramGroups;
-    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0)
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) {
       return groups.map((g) => g.lr);
+    }
     return groups.map((g) => g.lr * this.gamma);
   }
 
@@ -436,10 +442,12 @@ export class LinearLR extends LRScheduler {
     this.endFactor = opts.endFactor ?? 1;
     this.totalIters = positiveInt("LinearLR", "totalIters", opts.totalIters ?? 5);
     // A zero start factor would make the chainable form divide by zero.
-    if (!(this.startFactor > 0 && this.startFactor <= 1))
+    if (!(this.startFactor > 0 && this.startFactor <= 1)) {
       throw new TsgradError("LinearLR", `startFactor must be in (0, 1], got ${this.startFactor}`);
-    if (!(this.endFactor >= 0 && this.endFactor <= 1))
+    }
+    if (!(this.endFactor >= 0 && this.endFactor <= 1)) {
       throw new TsgradError("LinearLR", `endFactor must be in [0, 1], got ${this.endFactor}`);
+    }
     this.initialStep();
   }
 
@@ -489,8 +497,9 @@ export class CosineAnnealingLR extends LRScheduler {
   constructor(optimizer: Optimizer, opts: CosineAnnealingLROptions) {
     super(optimizer, opts.lastEpoch ?? -1, "CosineAnnealingLR");
     checkOptionKeys("CosineAnnealingLR", opts, ["tMax", "etaMin", "lastEpoch"]);
-    if (!(opts.tMax > 0))
+    if (!(opts.tMax > 0)) {
       throw new TsgradError("CosineAnnealingLR", `tMax must be positive, got ${opts.tMax}`);
+    }
     this.tMax = opts.tMax;
     this.etaMin = opts.etaMin ?? 0;
     this.initialStep();
@@ -504,12 +513,14 @@ export class CosineAnnealingLR extends LRScheduler {
     const groups = this.optimizer.paramGroups;
     const { tMax: T, etaMin: eta, lastEpoch: t } = this;
     if (t === 0) return groups.map((g) => g.lr);
-    if (this.stepCount === 1 && t > 0)
+    if (this.stepCount === 1 && t > 0) {
       return this.baseLrs.map((b) => eta + ((b - eta) * (1 + Math.cos((t * Math.PI) / T))) / 2);
-    if (pyMod(t - 1 - T, 2 * T) === 0)
+    }
+    if (pyMod(t - 1 - T, 2 * T) === 0) {
       return groups.map(
         (g, i) => g.lr + ((this.baseLrs[i]! - eta) * (1 - Math.cos(Math.PI / T))) / 2,
       );
+    }
     return groups.map(
       (g) =>
         ((1 + Math.cos((Math.PI * t) / T)) / (1 + Math.cos((Math.PI * (t - 1)) / T))) *
@@ -563,11 +574,12 @@ export class CosineWithWarmup extends LRScheduler {
       "lastEpoch",
     ]);
     const { warmupSteps, totalSteps } = opts;
-    if (!Number.isInteger(warmupSteps) || warmupSteps < 0)
+    if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
       throw new TsgradError(
         "CosineWithWarmup",
         `warmupSteps must be an integer ≥ 0, got ${warmupSteps}`,
       );
+    }
     if (!Number.isInteger(totalSteps) || totalSteps < warmupSteps) {
       throw new TsgradError(
         "CosineWithWarmup",

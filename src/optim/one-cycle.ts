@@ -5,8 +5,9 @@ import type { Optimizer } from "./optimizer.ts";
 import { checkOptionKeys } from "./options.ts";
 
 function positiveInt(op: string, what: string, v: number): number {
-  if (!Number.isInteger(v) || v <= 0)
+  if (!Number.isInteger(v) || v <= 0) {
     throw new TsgradError(op, `${what} must be a positive integer, got ${v}`);
+  }
   return v;
 }
 
@@ -55,8 +56,9 @@ interface Phase {
 
 function perGroup(op: string, what: string, v: number | readonly number[], n: number): number[] {
   if (typeof v === "number") return Array.from({ length: n }, () => v);
-  if (!Array.isArray(v) || v.length !== n)
+  if (!Array.isArray(v) || v.length !== n) {
     throw new TsgradError(op, `expected ${n} values for ${what}, got ${JSON.stringify(v)}`);
+  }
   return Array.from(v as readonly number[]);
 }
 
@@ -101,8 +103,9 @@ export class OneCycleLR extends LRScheduler {
       throw new TsgradError(op, "give either totalSteps or both epochs and stepsPerEpoch");
     }
     this.pctStart = opts.pctStart ?? 0.3;
-    if (!(this.pctStart >= 0 && this.pctStart <= 1))
+    if (!(this.pctStart >= 0 && this.pctStart <= 1)) {
       throw new TsgradError(op, `pctStart must be in [0, 1], got ${this.pctStart}`);
+    }
     this.annealStrategy = opts.annealStrategy ?? "cos";
     if (this.annealStrategy !== "cos" && this.annealStrategy !== "linear") {
       throw new TsgradError(
@@ -130,8 +133,9 @@ export class OneCycleLR extends LRScheduler {
     const defaults = optimizer.defaults as MomentumGroup;
     this.useBeta1 = defaults.betas !== undefined;
     if (this.cycleMomentum) {
-      if (defaults.momentum === undefined && defaults.betas === undefined)
+      if (defaults.momentum === undefined && defaults.betas === undefined) {
         throw new TsgradError(op, "cycleMomentum needs an optimizer with momentum or betas");
+      }
       const maxM = perGroup(op, "maxMomentum", opts.maxMomentum ?? 0.95, groups.length);
       const baseM = perGroup(op, "baseMomentum", opts.baseMomentum ?? 0.85, groups.length);
       if (lastEpoch === -1) {
@@ -201,8 +205,9 @@ export class OneCycleLR extends LRScheduler {
           const pct = (stepNum - start) / (phase.endStep - start);
           const value = (k: string) => {
             const v = (group as unknown as Record<string, unknown>)[k];
-            if (typeof v !== "number")
+            if (typeof v !== "number") {
               throw new TsgradError("OneCycleLR.step", `param group ${gi} has no ${k}`);
+            }
             return v;
           };
           if (this.cycleMomentum) {

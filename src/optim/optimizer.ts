@@ -82,8 +82,9 @@ export interface ParamSlot {
 }
 
 function hyperEqualsType(a: unknown, b: HyperValue): boolean {
-  if (Array.isArray(b))
+  if (Array.isArray(b)) {
     return Array.isArray(a) && a.length === b.length && a.every((x) => typeof x === "number");
+  }
   return typeof a === typeof b;
 }
 
@@ -171,8 +172,9 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
     const params = group.params instanceof Tensor ? [group.params] : [...group.params];
     const gi = this.paramGroups.length;
     params.forEach((p, i) => {
-      if (!(p instanceof Tensor))
+      if (!(p instanceof Tensor)) {
         throw new TsgradError(where, `group ${gi} entry ${i} is not a Tensor`);
+      }
       if (p.dtype !== "float32" && p.dtype !== "float64") {
         throw new TsgradError(
           where,
@@ -197,15 +199,17 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
       throw new TsgradError(where, `group ${gi} lists the same parameter more than once`);
     }
     for (const [k, g] of this.paramGroups.entries()) {
-      if (g.params.some((p) => params.includes(p)))
+      if (g.params.some((p) => params.includes(p))) {
         throw new TsgradError(where, `group ${gi} shares parameters with group ${k}`);
+      }
     }
     const full = { ...this.defaults } as Record<string, unknown>;
     checkOptionKeys(where, group, ["params", ...Object.keys(this.defaults), ...SCHEDULER_KEYS]);
     for (const [k, v] of Object.entries(group)) {
       if (k === "params" || v === undefined) continue;
-      if (!isHyperValue(v))
+      if (!isHyperValue(v)) {
         throw new TsgradError(where, `group ${gi}: ${k} must be a number, boolean or number list`);
+      }
       full[k] = Array.isArray(v) ? [...(v as number[])] : v;
     }
     full.params = params;
@@ -355,8 +359,9 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
         const s = this.state.get(p);
         if (s !== undefined) {
           const copy: ParamState = {};
-          for (const [k, v] of Object.entries(s))
+          for (const [k, v] of Object.entries(s)) {
             copy[k] = v instanceof Tensor ? copyTensor(v, v.dtype as "float32" | "float64") : v;
+          }
           state[index] = copy;
         }
         ids.push(index++);
@@ -414,11 +419,12 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
         }
       }
       for (const [k, v] of Object.entries(sg)) {
-        if (k !== "params" && !isHyperValue(v))
+        if (k !== "params" && !isHyperValue(v)) {
           throw new TsgradError(
             where,
             `paramGroups[${gi}].${k} is not a number, boolean or number list`,
           );
+        }
       }
     });
     // Validate every state entry before changing anything, so a failed load leaves no trace.
@@ -431,8 +437,9 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
           `state for parameter index ${key}, which no parameter group lists (${byIndex.length} parameters)`,
         );
       }
-      if (entry === null || typeof entry !== "object")
+      if (entry === null || typeof entry !== "object") {
         throw new TsgradError(where, `state[${key}] is not an object`);
+      }
       const restored: ParamState = {};
       for (const [k, v] of Object.entries(entry)) {
         if (v instanceof Tensor) {
@@ -456,8 +463,9 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
     }
     const groups = saved.map((sg, gi) => {
       const g: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(sg))
+      for (const [k, v] of Object.entries(sg)) {
         if (k !== "params") g[k] = Array.isArray(v) ? [...(v as number[])] : v;
+      }
       g.params = this.paramGroups[gi]!.params;
       this.validateGroup(g as unknown as ParamGroup<H>, gi);
       return g;

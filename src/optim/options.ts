@@ -6,10 +6,12 @@ import { TsgradError } from "../tensor/errors.ts";
  * PyTorch code) would otherwise be ignored silently and its default used.
  */
 export function checkOptionKeys(op: string, opts: object, known: readonly string[]): void {
-  if (opts === null || typeof opts !== "object")
+  if (opts === null || typeof opts !== "object") {
     throw new TsgradError(op, `options must be an object, got ${String(opts)}`);
+  }
   for (const k of Object.keys(opts)) {
-    if (!known.includes(k))
+    if (!known.includes(k)) {
       throw new TsgradError(op, `unknown option "${k}" (known: ${known.join(", ")})`);
+    }
   }
 }

@@ -64,14 +64,15 @@ export class ReduceLROnPlateau {
     const known = "mode factor patience threshold thresholdMode cooldown minLr eps".split(" ");
     checkOptionKeys(op, opts, known);
     this.factor = opts.factor ?? 0.1;
-    if (!(this.factor < 1 && this.factor >= 0))
+    if (!(this.factor < 1 && this.factor >= 0)) {
       throw new TsgradError(op, `factor must be in [0, 1), got ${this.factor}`);
+    }
     const n = optimizer.paramGroups.length;
     const minLr = opts.minLr ?? 0;
     if (typeof minLr === "number") this.minLrs = Array.from({ length: n }, () => minLr);
-    else if (Array.isArray(minLr) && minLr.length === n)
+    else if (Array.isArray(minLr) && minLr.length === n) {
       this.minLrs = Array.from(minLr as readonly number[]);
-    else throw new TsgradError(op, `expected ${n} minLr values, got ${JSON.stringify(minLr)}`);
+    } else throw new TsgradError(op, `expected ${n} minLr values, got ${JSON.stringify(minLr)}`);
     this.patience = opts.patience ?? 10;
     this.cooldown = opts.cooldown ?? 0;
     this.threshold = opts.threshold ?? 1e-4;
@@ -84,8 +85,9 @@ export class ReduceLROnPlateau {
   }
 
   private checkModes(op: string): void {
-    if (this.mode !== "min" && this.mode !== "max")
+    if (this.mode !== "min" && this.mode !== "max") {
       throw new TsgradError(op, `mode must be "min" or "max", got ${JSON.stringify(this.mode)}`);
+    }
     if (this.thresholdMode !== "rel" && this.thresholdMode !== "abs") {
       throw new TsgradError(
         op,
@@ -99,10 +101,11 @@ export class ReduceLROnPlateau {
   }
 
   private isBetter(a: number, best: number): boolean {
-    if (this.mode === "min")
+    if (this.mode === "min") {
       return this.thresholdMode === "rel"
         ? a < best * (1 - this.threshold)
         : a < best - this.threshold;
+    }
     return this.thresholdMode === "rel"
       ? a > best * (this.threshold + 1)
       : a > best + this.threshold;
@@ -183,8 +186,9 @@ export class ReduceLROnPlateau {
     const num = (k: string): number => {
       const v = sd[k];
       const x = typeof v === "string" ? Number(v) : v;
-      if (typeof x !== "number" || (typeof v === "string" && Number.isNaN(x)))
+      if (typeof x !== "number" || (typeof v === "string" && Number.isNaN(x))) {
         throw new TsgradError(where, `"${k}" should be a number, got ${JSON.stringify(v)}`);
+      }
       return x;
     };
     const list = (k: string): number[] => {

@@ -66,11 +66,12 @@ export class RMSprop extends Optimizer<RMSpropHyper> {
     for (const s of slots) {
       const fresh = s.state.step === undefined;
       const prev = fresh ? 0 : s.state.step;
-      if (typeof prev !== "number")
+      if (typeof prev !== "number") {
         throw new TsgradError(
           "RMSprop.step",
           `state "step" of parameter ${s.index} must be a number`,
         );
+      }
       const squareAvg = this.buffer(s, "squareAvg", fresh);
       // Buffers are also created when momentum or centering is switched on after the first step
       // (e.g. by OneCycleLR cycling momentum), where PyTorch would fail on the missing key.

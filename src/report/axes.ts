@@ -150,8 +150,9 @@ export function drawAxes(
     const { axis } = x;
     const ticks: string[] = [];
     for (const v of axis.minor) {
-      if (axis.kind === "log")
+      if (axis.kind === "log") {
         grid.push(tag("line", { x1: px(v), y1: rect.y, x2: px(v), y2: bottom, stroke: "#f0f0f0" }));
+      }
       ticks.push(tag("line", { x1: px(v), y1: bottom, x2: px(v), y2: bottom + 3, stroke: "#333" }));
     }
     for (const v of axis.major) {
@@ -182,10 +183,11 @@ export function drawAxes(
     const { axis } = y;
     const ticks: string[] = [];
     for (const v of axis.minor) {
-      if (axis.kind === "log")
+      if (axis.kind === "log") {
         grid.push(
           tag("line", { x1: rect.x, y1: py(v), x2: rect.x + rect.w, y2: py(v), stroke: "#f0f0f0" }),
         );
+      }
       ticks.push(tag("line", { x1: rect.x - 3, y1: py(v), x2: rect.x, y2: py(v), stroke: "#333" }));
     }
     for (const v of axis.major) {

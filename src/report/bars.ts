@@ -61,8 +61,9 @@ export function barChart(opts: BarChartOptions): string {
   const op = "barChart";
   const groups = opts.groups;
   const G = groups.length;
-  if (G === 0 || opts.series.length === 0)
+  if (G === 0 || opts.series.length === 0) {
     throw new TsgradError(op, "needs at least one group and one series");
+  }
   const series = opts.series.map((s, i) => {
     const values = toNumbers(op, `series "${s.name}" values`, s.values);
     if (values.length !== G) {
@@ -78,20 +79,23 @@ export function barChart(opts: BarChartOptions): string {
       }
       intervals = s.intervals.map(([lo, hi], j) => {
         toNumbers(op, `series "${s.name}" interval ${j}`, [lo, hi]);
-        if (lo > hi)
+        if (lo > hi) {
           throw new TsgradError(op, `series "${s.name}" interval ${j} is reversed: [${lo}, ${hi}]`);
+        }
         return [lo, hi];
       });
     } else if (s.errors !== undefined) {
       const errs = toNumbers(op, `series "${s.name}" errors`, s.errors);
-      if (errs.length !== G)
+      if (errs.length !== G) {
         throw new TsgradError(op, `series "${s.name}" has ${errs.length} errors for ${G} groups`);
+      }
       const neg = errs.findIndex((e) => e < 0);
-      if (neg >= 0)
+      if (neg >= 0) {
         throw new TsgradError(
           op,
           `series "${s.name}" has a negative error ${errs[neg]} at index ${neg}`,
         );
+      }
       intervals = values.map((v, j) => [v - errs[j]!, v + errs[j]!]);
     }
     return { name: s.name, values, intervals, color: s.color ?? PALETTE[i % PALETTE.length]! };
@@ -118,8 +122,9 @@ export function barChart(opts: BarChartOptions): string {
   const rotate = groupW > band * 0.95;
   const bottom = 30 + (rotate ? groupW * 0.72 : 0) + (opts.xLabel ? 22 : 0);
   const rect: Rect = { x: left, y: top, w: W - left - right, h: H - top - bottom };
-  if (rect.w < 40 || rect.h < 40)
+  if (rect.w < 40 || rect.h < 40) {
     throw new TsgradError(op, `${W} × ${H} leaves no room for the plot`);
+  }
   const py = (v: number) => rect.y + rect.h - yAxis.frac(v) * rect.h;
   // Bars start at 0, or at the axis edge when 0 is outside a user-fixed range.
   const base = Math.min(Math.max(0, yAxis.domain[0]), yAxis.domain[1]);

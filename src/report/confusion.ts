@@ -58,8 +58,9 @@ export function confusionMatrixChart(opts: ConfusionMatrixOptions): string {
   let rows: number[][];
   if (opts.matrix instanceof Tensor) {
     const m = opts.matrix;
-    if (m.ndim !== 2)
+    if (m.ndim !== 2) {
       throw new TsgradError(op, `matrix must be 2-d, got shape ${fmtShape(m.shape)}`);
+    }
     const flat = toNumbers(op, "matrix", m);
     rows = Array.from({ length: m.shape[0]! }, (_, i) =>
       flat.slice(i * m.shape[1]!, (i + 1) * m.shape[1]!),
@@ -80,8 +81,9 @@ export function confusionMatrixChart(opts: ConfusionMatrixOptions): string {
     }),
   );
   const labels = opts.labels ?? rows.map((_, i) => String(i));
-  if (labels.length !== n)
+  if (labels.length !== n) {
     throw new TsgradError(op, `${labels.length} labels for a ${n}×${n} matrix`);
+  }
 
   const [W, H] = chartSize(op, opts, 520, 480);
   const rowSums = rows.map((r) => r.reduce((a, b) => a + b, 0));

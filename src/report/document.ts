@@ -42,8 +42,9 @@ export function formatValue(v: unknown): string {
   }
   if (typeof v === "string") return v;
   if (typeof v === "boolean" || typeof v === "bigint") return String(v);
-  if (v instanceof Tensor)
+  if (v instanceof Tensor) {
     return v.size === 1 ? formatValue(v.reshape([]).item()) : `tensor ${fmtShape(v.shape)}`;
+  }
   return JSON.stringify(v);
 }
 
@@ -79,8 +80,9 @@ export class Report {
 
   /** A section heading (level 2) or sub-heading (level 3). */
   heading(text: string, level: 2 | 3 = 2): this {
-    if (level !== 2 && level !== 3)
+    if (level !== 2 && level !== 3) {
       throw new TsgradError("Report.heading", `level must be 2 or 3, got ${String(level)}`);
+    }
     this.blocks.push({ kind: "heading", text, level });
     return this;
   }

@@ -102,14 +102,17 @@ export class ProgressBar {
     if (total !== undefined && !(Number.isInteger(total) && total > 0)) {
       throw new TsgradError(op, `total must be a positive integer, got ${total}`);
     }
-    if (!(Number.isFinite(initial) && initial >= 0))
+    if (!(Number.isFinite(initial) && initial >= 0)) {
       throw new TsgradError(op, `initial must be >= 0, got ${initial}`);
-    if (!(itemsPerStep > 0))
+    }
+    if (!(itemsPerStep > 0)) {
       throw new TsgradError(op, `itemsPerStep must be > 0, got ${itemsPerStep}`);
+    }
     const stream =
       opts.stream ?? (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr;
-    if (stream === undefined)
+    if (stream === undefined) {
       throw new TsgradError(op, "no stream given and no process.stderr here");
+    }
     this.total = total;
     this.stream = stream;
     this.tty = opts.tty ?? stream.isTTY === true;
@@ -153,6 +156,16 @@ export class ProgressBar {
     this.update(this.step + 1, values);
   }
 
+  /**
+   * Print a message on a line of its own (e.g. an epoch's validation results); on a terminal the
+   * bar is redrawn below it.
+   */
+  log(message: string): void {
+    if (this.tty) {
+      this.stream.write(`\r\x1b[K${message}\n${this.done ? "" : this.fit(this.line())}`);
+    } else this.stream.write(`${message}\n`);
+  }
+
   /** Show the final state and end the line. */
   finish(values?: ProgressValues): void {
     if (this.done) return;
@@ -182,8 +195,9 @@ export class ProgressBar {
     const vals = Object.entries(this.values).map(([k, v]) => `${k} ${value(v)}`);
     if (vals.length) parts.push(vals.join(" "));
     const items = this.items ?? done * (this.opts.itemsPerStep ?? 1);
-    if (elapsed > 0 && items > 0)
+    if (elapsed > 0 && items > 0) {
       parts.push(`${rate(items / (elapsed / 1000))} ${this.opts.unit ?? "it"}/s`);
+    }
     let time = clock(elapsed);
     if (this.total !== undefined) {
       time += `<${done > 0 ? clock((elapsed / done) * Math.max(0, this.total - this.step)) : "?"}`;

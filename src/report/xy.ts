@@ -368,8 +368,9 @@ export function lineChart(opts: LineChartOptions): string {
 export function scatterChart(opts: ScatterChartOptions): string {
   const fits = opts.fits ?? [];
   for (const f of fits) {
-    if (typeof f.f !== "function")
+    if (typeof f.f !== "function") {
       throw new TsgradError("scatterChart", `fit "${f.name}" needs a function f(x)`);
+    }
   }
   return xyChart(
     "scatterChart",

@@ -168,8 +168,9 @@ export function arange(start: number, end?: number, step = 1, opts?: CreateOptio
  * console.log(tg.linspace(0, 1, 5).toArray()); // [0, 0.25, 0.5, 0.75, 1]
  */
 export function linspace(start: number, end: number, steps: number, opts?: CreateOptions): Tensor {
-  if (!Number.isInteger(steps) || steps < 0)
+  if (!Number.isInteger(steps) || steps < 0) {
     throw new TsgradError("linspace", `steps must be a non-negative integer, got ${steps}`);
+  }
   const dtype = checkDtype("linspace", opts?.dtype);
   const data = allocate(dtype, steps);
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;

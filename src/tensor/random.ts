@@ -41,8 +41,9 @@ export class Generator {
 
   /** Reset the generator to the state derived from `seed` (an integer; fractional bits are ignored). */
   seed(seed: number): void {
-    if (!Number.isFinite(seed))
+    if (!Number.isFinite(seed)) {
       throw new TsgradError("manualSeed", `seed must be a finite number, got ${seed}`);
+    }
     const hi = Math.floor(seed / 2 ** 32);
     const next = splitmix32((seed >>> 0) ^ Math.imul(hi, 0x27d4eb2d));
     this.s0 = next();

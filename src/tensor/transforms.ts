@@ -16,13 +16,15 @@ function leaves(x: Differentiable): [Map<string, Tensor>, Differentiable, boolea
   const map = new Map<string, Tensor>();
   let outer = false;
   for (const [k, t] of entries) {
-    if (!(t instanceof Tensor))
+    if (!(t instanceof Tensor)) {
       throw new TsgradError("grad", `argument ${k || "x"} is not a tensor`);
-    if (!isFloating(t.dtype))
+    }
+    if (!isFloating(t.dtype)) {
       throw new TsgradError(
         "grad",
         `cannot differentiate with respect to ${t.dtype} tensor ${k || "x"}`,
       );
+    }
     let leaf: Tensor;
     if (t.requiresGrad && isGradEnabled()) {
       // Inside an outer differentiation: an identity view keeps this input connected to the

@@ -276,8 +276,9 @@ export class BpeTokenizer implements TextTokenizer {
   static fit(sentences: Iterable<string>, opts: BpeOptions): BpeTokenizer {
     const pre = new BpeTokenizer([], new Vocab([...SPECIAL_TOKENS, END_OF_WORD]), opts);
     const counts = new Map<string, number>();
-    for (const s of sentences)
+    for (const s of sentences) {
       for (const w of pre.words(s)) counts.set(w, (counts.get(w) ?? 0) + 1);
+    }
     const merges = learnBpe(counts, opts.numMerges, opts.minFrequency ?? 2);
     const chars = new Set<string>();
     for (const w of counts.keys()) for (const c of w) chars.add(c);

@@ -70,18 +70,21 @@ export function loadTrainingState(
   const ck = loadCheckpoint(path);
   state.model.loadStateDict(ck.model, { source: path });
   if (state.optimizer) {
-    if (ck.optimizer === undefined)
+    if (ck.optimizer === undefined) {
       throw new TsgradError(path, "checkpoint has no optimizer state");
+    }
     state.optimizer.loadStateDict(ck.optimizer as never);
   }
   if (state.scheduler) {
-    if (ck.scheduler === undefined)
+    if (ck.scheduler === undefined) {
       throw new TsgradError(path, "checkpoint has no scheduler state");
+    }
     state.scheduler.loadStateDict(ck.scheduler as never);
   }
   if (Array.isArray(ck.rng)) defaultGenerator.setState(ck.rng as number[]);
   const pos = ck.position as Position | undefined;
-  if (!pos || ![pos.epoch, pos.batch, pos.step].every(Number.isInteger))
+  if (!pos || ![pos.epoch, pos.batch, pos.step].every(Number.isInteger)) {
     throw new TsgradError(path, "checkpoint has no training position");
+  }
   return { ...pos, extra: (ck.extra as Record<string, unknown> | undefined) ?? {} };
 }

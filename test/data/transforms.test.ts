@@ -32,9 +32,9 @@ function windowsMatching(out: tg.data.Image, pad: number[][][]): string[] {
     for (let j = 0; j + out.width <= pad[0]![0]!.length; j++) {
       let ok = true;
       for (let c = 0; c < out.channels && ok; c++)
-        for (let y = 0; y < out.height && ok; y++)
-          for (let x = 0; x < out.width && ok; x++)
-            ok = out.data[(c * out.height + y) * out.width + x] === pad[c]![i + y]![j + x];
+        {for (let y = 0; y < out.height && ok; y++)
+          {for (let x = 0; x < out.width && ok; x++)
+            {ok = out.data[(c * out.height + y) * out.width + x] === pad[c]![i + y]![j + x];}}}
       if (ok) hits.push(`${i},${j}`);
     }
   }

@@ -10,8 +10,9 @@ export function expectClose(
   const { atol = 1e-6, rtol = 1e-5, label = "" } = opts;
   const flat = (x: Tensor | ArrayLike<number>): ArrayLike<number> =>
     "dataSync" in x ? x.dataSync() : x;
-  if ("shape" in actual && "shape" in expected)
+  if ("shape" in actual && "shape" in expected) {
     expect(actual.shape, `${label} shape`).toEqual(expected.shape);
+  }
   const a = flat(actual);
   const b = flat(expected);
   expect(a.length, `${label} length`).toBe(b.length);

@@ -71,8 +71,9 @@ describe("tg.optim schedulers vs PyTorch", () => {
         if (c.momentum) moms.push(momentumOf(opt, c.momentum));
       }
       expectClose(lrs.flat(), ref.lrs.flat(), { atol: 1e-15, rtol: 1e-13, label: name });
-      if (ref.momentum)
+      if (ref.momentum) {
         expectClose(moms.flat(), ref.momentum.flat(), { atol: 1e-15, rtol: 1e-13, label: name });
+      }
     },
   );
 });

@@ -56,8 +56,9 @@ describe("tg.report.svgToPng", () => {
         series: [{ name: "s", values: [1, 2], errors: [0.1, 0.2] }],
       }),
     ];
-    for (const svg of charts)
+    for (const svg of charts) {
       expect(pngSize(tg.report.svgToPng(svg)).every((n) => n > 0)).toBe(true);
+    }
   });
 
   it("throws a TsgradError for input that is not SVG", () => {

@@ -149,8 +149,9 @@ export const whereKernel: Kernel<"where"> = (out, [c, a, b], _p, shape) => {
     let pc = offs[0]!;
     let pa = offs[1]!;
     let pb = offs[2]!;
-    for (let i = 0; i < n; i++, pc += sc!, pa += sa!, pb += sb!)
+    for (let i = 0; i < n; i++, pc += sc!, pa += sa!, pb += sb!) {
       out[o + i] = cd[pc] ? ad[pa]! : bd[pb]!;
+    }
   });
 };
 

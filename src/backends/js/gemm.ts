@@ -35,8 +35,9 @@ export function gemm(
   accumulate: boolean,
 ): void {
   if (m === 0 || n === 0) return;
-  if (!accumulate)
+  if (!accumulate) {
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) c[cOff + i * ldc + j] = 0;
+  }
   if (k === 0) return;
   const mPanels = Math.ceil(m / MR);
   const nPanels = Math.ceil(n / NR);

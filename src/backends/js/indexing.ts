@@ -7,8 +7,9 @@ import { contiguousData, forEachRow } from "./strided.ts";
 export function checkIndices(op: string, idx: ArrayLike<number>, size: number, axis: number): void {
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i]!;
-    if (v < 0 || v >= size)
+    if (v < 0 || v >= size) {
       throw new TsgradError(op, `index ${v} is out of range for axis ${axis} of size ${size}`);
+    }
   }
 }
 

@@ -94,10 +94,11 @@ export function contiguousData<T extends View["data"]>(x: View & { data: T }): T
     if (x.shape[i] !== 1 && x.strides[i] !== s) ok = false;
     s *= x.shape[i]!;
   }
-  if (ok)
+  if (ok) {
     return (
       x.offset === 0 && x.data.length === n ? x.data : x.data.subarray(x.offset, x.offset + n)
     ) as T;
+  }
   const out = new (x.data.constructor as new (n: number) => T)(n);
   copyInto(out, x);
   return out;

@@ -1,0 +1,89 @@
+/** `tsgrad eval image`: accuracy and confusion matrix of a trained classifier on a test set. */
+import * as tg from "../src/index.ts";
+import { parseFlags, usage, UsageError } from "./args.ts";
+import { applyBackend, backendFlags } from "./common.ts";
+import { resolveDataFlag } from "./train-image.ts";
+import type { Command } from "./main.ts";
+
+const flags = {
+  checkpoint: {
+    type: "string",
+    help: "model.safetensors, best.safetensors or checkpoint-*.safetensors of a training run",
+  },
+  data: {
+    type: "string",
+    help: "dataset name or folder (default: the one the model was trained on)",
+  },
+  split: {
+    type: "string",
+    choices: ["test", "train"],
+    default: "test",
+    help: "which split to evaluate",
+  },
+  json: { type: "boolean", default: false, help: "print the result as JSON" },
+  ...backendFlags,
+} as const;
+
+export const command: Command = {
+  name: "eval image",
+  summary: "Evaluate a trained image classifier: accuracy, loss and confusion matrix.",
+  run(argv) {
+    const { flags: f, help } = parseFlags(argv, flags);
+    if (help) {
+      console.log(usage("eval image", this.summary, flags));
+      return 0;
+    }
+    if (f.checkpoint === undefined) throw new UsageError("--checkpoint is required");
+    applyBackend(f);
+    const { model, meta } = tg.vision.loadImageClassifier(f.checkpoint);
+    const src =
+      f.data !== undefined
+        ? resolveDataFlag(f.data)
+        : {
+            data: meta.config.data,
+            ...(meta.config.dataPath ? { dataPath: meta.config.dataPath } : {}),
+          };
+    const data = tg.vision.loadImageData(
+      src.data,
+      src.dataPath !== undefined ? { data: src.dataPath } : {},
+    );
+    if (data.classes.length !== meta.classes.length) {
+      throw new tg.TsgradError(
+        f.checkpoint,
+        `was trained on ${meta.classes.length} classes, the data has ${data.classes.length}`,
+      );
+    }
+    const ds = f.split === "test" ? data.test : data.train;
+    const r = tg.vision.evaluate(
+      model,
+      ds,
+      tg.vision.imageTransforms(
+        { augment: false, cropPadding: 0 },
+        { ...meta, train: data.train },
+        false,
+      ),
+    );
+    if (f.json) {
+      console.log(
+        JSON.stringify({
+          accuracy: r.accuracy,
+          loss: r.loss,
+          images: ds.length,
+          confusion: r.confusion,
+        }),
+      );
+    } else {
+      console.log(
+        `${f.split} accuracy ${(100 * r.accuracy).toFixed(2)}% on ${ds.length} images, loss ${r.loss.toFixed(4)}`,
+      );
+      const w = Math.max(...meta.classes.map((c) => c.length));
+      r.confusion.forEach((row, i) => {
+        const total = row.reduce((a, b) => a + b, 0);
+        console.log(
+          `  ${meta.classes[i]!.padEnd(w)}  ${(100 * (row[i]! / Math.max(1, total))).toFixed(1).padStart(5)}%  (${row[i]}/${total})`,
+        );
+      });
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,190 @@
+/** `tsgrad train image`: train an image classifier (the AlexNet recipe and friends). */
+import * as tg from "../src/index.ts";
+import { parseFlags, usage, UsageError } from "./args.ts";
+import { applyBackend, backendFlags } from "./common.ts";
+import type { Command } from "./main.ts";
+
+const d = tg.vision.defaultImageConfig;
+const flags = {
+  model: {
+    type: "string",
+    choices: tg.vision.IMAGE_MODELS,
+    default: d.model,
+    help: "architecture",
+  },
+  width: {
+    type: "number",
+    default: d.width,
+    help: "channel multiplier (alexnet) / hidden-width multiplier (mlp)",
+  },
+  init: {
+    type: "string",
+    choices: ["pytorch", "alexnet"],
+    default: d.init,
+    help: "alexnet initialisation: PyTorch defaults or the paper's N(0, 0.01)",
+  },
+  data: {
+    type: "string",
+    default: d.data,
+    help: "fashion-mnist, fashion-mnist-sample (bundled), cifar10, or a folder holding one of them (or root/{train,test}/<class>/ images)",
+  },
+  epochs: { type: "int", default: d.epochs, help: "training epochs" },
+  batchSize: { type: "int", default: d.batchSize, help: "images per step" },
+  optimizer: {
+    type: "string",
+    choices: ["sgd", "adam", "adamw"],
+    default: d.optimizer,
+    help: "optimizer",
+  },
+  lr: { type: "number", default: d.lr, help: "learning rate" },
+  momentum: { type: "number", default: d.momentum, help: "SGD momentum" },
+  nesterov: { type: "boolean", default: d.nesterov, help: "Nesterov momentum" },
+  weightDecay: { type: "number", default: d.weightDecay, help: "L2 weight decay" },
+  schedule: {
+    type: "string",
+    choices: ["plateau", "cosine", "step", "none"],
+    default: d.schedule,
+    help: "lr schedule (plateau: ÷10 when validation accuracy stalls)",
+  },
+  patience: {
+    type: "int",
+    default: d.patience,
+    help: "epochs without improvement before ÷10 (plateau)",
+  },
+  warmupEpochs: { type: "number", default: d.warmupEpochs, help: "linear warmup (cosine)" },
+  augment: {
+    type: "boolean",
+    default: d.augment,
+    help: "random crops and horizontal flips (--no-augment to disable)",
+  },
+  cropPadding: { type: "int", default: d.cropPadding, help: "zero padding of random crops" },
+  labelSmoothing: { type: "number", default: d.labelSmoothing, help: "label smoothing" },
+  clipNorm: { type: "number", default: d.clipNorm, help: "gradient-norm clipping (0 = off)" },
+  valSize: { type: "int", default: d.valSize, help: "training images held out for validation" },
+  trainLimit: {
+    type: "int",
+    default: d.trainLimit,
+    help: "use at most this many training images (0 = all)",
+  },
+  seed: { type: "int", default: d.seed, help: "random seed" },
+  workers: {
+    type: "int",
+    default: d.workers,
+    help: "data-loading worker threads (0 = main thread)",
+  },
+  out: { type: "string", help: "run folder (default runs/image/<config-hash>)" },
+  resume: { type: "boolean", default: false, help: "continue the run folder's latest checkpoint" },
+  quick: {
+    type: "boolean",
+    default: false,
+    help: "a short smoke run: bundled sample, 2 epochs, 2000 images, narrow model",
+  },
+  ...backendFlags,
+} as const;
+
+const NAMES = ["fashion-mnist", "fashion-mnist-sample", "cifar10", "cifar-10"];
+
+/** `--data` is a dataset name or a folder; a folder is recognised by what it holds. */
+export function resolveDataFlag(data: string): { data: string; dataPath?: string } {
+  if (NAMES.includes(data)) return { data };
+  const fs = process.getBuiltinModule("node:fs");
+  if (!fs.existsSync(data)) {
+    throw new UsageError(
+      `--data: "${data}" is neither a dataset name (${NAMES.join(", ")}) nor an existing folder`,
+    );
+  }
+  const has = (f: string) => fs.existsSync(`${data}/${f}`) || fs.existsSync(`${data}/${f}.gz`);
+  if (has("train-images-idx3-ubyte")) return { data: "fashion-mnist", dataPath: data };
+  if (has("data_batch_1.bin") || has("cifar-10-batches-bin/data_batch_1.bin")) {
+    return { data: "cifar10", dataPath: data };
+  }
+  if (fs.existsSync(`${data}/train`) && fs.existsSync(`${data}/test`)) {
+    return { data: "folder", dataPath: data };
+  }
+  throw new UsageError(
+    `--data: ${data} holds no Fashion-MNIST IDX files, CIFAR-10 binary batches, or train/ and test/ image folders`,
+  );
+}
+
+export const command: Command = {
+  name: "train image",
+  summary:
+    "Train an image classifier (AlexNet recipe: SGD + momentum + weight decay, augmentation, lr ÷10 on plateau) with a run folder, checkpoints and a report.",
+  async run(argv) {
+    const { flags: f, help, positionals } = parseFlags(argv, flags);
+    if (help) {
+      console.log(usage("train image", this.summary, flags));
+      return 0;
+    }
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const backend = applyBackend(f);
+    const quick = f.quick
+      ? {
+          data: "fashion-mnist-sample",
+          epochs: 2,
+          trainLimit: 2000,
+          valSize: 500,
+          batchSize: 64,
+          width: 0.25,
+        }
+      : {};
+    const cfg: Partial<tg.vision.ImageTrainConfig> = {
+      model: f.model as tg.vision.ImageModelName,
+      width: f.width,
+      init: f.init as "pytorch" | "alexnet",
+      ...resolveDataFlag(
+        f.quick && !argv.some((a) => a.startsWith("--data")) ? "fashion-mnist-sample" : f.data,
+      ),
+      epochs: f.epochs,
+      batchSize: f.batchSize,
+      optimizer: f.optimizer as "sgd" | "adam" | "adamw",
+      lr: f.lr,
+      momentum: f.momentum,
+      nesterov: f.nesterov,
+      weightDecay: f.weightDecay,
+      schedule: f.schedule as tg.vision.ImageTrainConfig["schedule"],
+      patience: f.patience,
+      warmupEpochs: f.warmupEpochs,
+      augment: f.augment,
+      cropPadding: f.cropPadding,
+      labelSmoothing: f.labelSmoothing,
+      clipNorm: f.clipNorm,
+      valSize: f.valSize,
+      trainLimit: f.trainLimit,
+      seed: f.seed,
+      workers: f.workers,
+    };
+    // --quick fills in only what the user did not set explicitly.
+    for (const [k, v] of Object.entries(quick)) {
+      const flag = `--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+      if (!argv.some((a) => a === flag || a.startsWith(flag + "="))) {
+        (cfg as Record<string, unknown>)[k] = v;
+      }
+    }
+    console.error(
+      `tsgrad train image: ${cfg.model} on ${cfg.data}${cfg.dataPath ? ` (${cfg.dataPath})` : ""}, backend ${backend}`,
+    );
+    const res = await tg.vision.trainImageClassifier(cfg, {
+      ...(f.out !== undefined ? { dir: f.out } : {}),
+      resume: f.resume,
+    });
+    if (res.status === "already-finished") {
+      console.log(
+        `${res.dir} already holds a finished run (test accuracy ${String(res.summary?.testAccuracy)}); use another --out to train again`,
+      );
+      return 0;
+    }
+    if (res.status !== "finished") {
+      console.log(
+        `interrupted: checkpoint saved in ${res.dir}; continue with the same flags plus --resume`,
+      );
+      return 130;
+    }
+    const s = res.summary!;
+    console.log(
+      `test accuracy ${(100 * (s.testAccuracy as number)).toFixed(2)}% (${String(s.testImages)} images), ${(s.wallSeconds as number).toFixed(0)} s, ${Math.round(s.imagesPerSec as number)} img/s on ${String(s.backend)}`,
+    );
+    console.log(`run folder: ${res.dir} (report.html, metrics.jsonl, model.safetensors)`);
+    return 0;
+  },
+};

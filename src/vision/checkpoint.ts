@@ -1,0 +1,84 @@
+/** Loading a trained image classifier back from any checkpoint its training run wrote. */
+import { loadCheckpoint } from "../io/checkpoint.ts";
+import type { Layer } from "../nn/layers.ts";
+import { type DecodedImage, toChw } from "../data/image-folder.ts";
+import { applyTransforms } from "../data/transforms.ts";
+import { TsgradError } from "../tensor/errors.ts";
+import { Generator } from "../tensor/random.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { createImageModel } from "./models.ts";
+import type { ImageTrainConfig } from "./train.ts";
+
+export interface ImageModelMeta {
+  config: ImageTrainConfig;
+  classes: string[];
+  mean: number[];
+  std: number[];
+  inChannels: number;
+  imageSize: number;
+}
+
+/**
+ * Rebuild the model of a run's `model.safetensors`, `best.safetensors` or `checkpoint-*.safetensors`
+ * and load its weights. A file without tsgrad's model description, or whose tensors do not fit
+ * the described model, is an error naming the file.
+ */
+export function loadImageClassifier(path: string): { model: Layer; meta: ImageModelMeta } {
+  const ck = loadCheckpoint(path);
+  const meta = (ck.meta ?? ck.extra) as Partial<ImageModelMeta> | undefined;
+  if (
+    !meta?.config ||
+    !meta.classes ||
+    !meta.mean ||
+    !meta.std ||
+    !meta.inChannels ||
+    !meta.imageSize
+  ) {
+    throw new TsgradError(
+      path,
+      "is not a tsgrad image-classifier checkpoint (no model description in its metadata)",
+    );
+  }
+  const model = createImageModel({
+    name: meta.config.model,
+    inChannels: meta.inChannels,
+    imageSize: meta.imageSize,
+    numClasses: meta.classes.length,
+    width: meta.config.width,
+    init: meta.config.init,
+  });
+  model.loadStateDict(ck.model, { source: path });
+  model.eval();
+  return { model, meta: meta as ImageModelMeta };
+}
+
+/**
+ * A decoded picture as the classifier's input [1, C, H, W]: converted to the model's channels
+ * (grey as Pillow's "L"), scaled and normalised as in training. A picture of another size is an
+ * error naming it and both sizes (pictures are not resized).
+ *
+ * @example
+ * const img = { rgba: new Uint8Array(4 * 28 * 28).fill(255), width: 28, height: 28 };
+ * const meta = { inChannels: 1, imageSize: 28, mean: [0.5], std: [0.5] };
+ * console.log(tg.vision.pictureToTensor(img, meta, "white.png").shape); // [1, 1, 28, 28]
+ */
+export function pictureToTensor(
+  img: DecodedImage,
+  meta: Pick<ImageModelMeta, "inChannels" | "imageSize" | "mean" | "std">,
+  name: string,
+): Tensor {
+  if (img.width !== meta.imageSize || img.height !== meta.imageSize) {
+    throw new TsgradError(
+      name,
+      `is ${img.width}×${img.height}; the model takes ${meta.imageSize}×${meta.imageSize} images`,
+    );
+  }
+  const C = meta.inChannels as 1 | 3;
+  const image = { data: toChw(img, C), channels: C, height: img.height, width: img.width };
+  const out = applyTransforms(
+    image,
+    [{ kind: "toTensor" }, { kind: "normalize", mean: meta.mean, std: meta.std }],
+    new Generator(0),
+  );
+  return new Tensor(Float32Array.from(out.data), "float32", [1, C, img.height, img.width]);
+}

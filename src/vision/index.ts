@@ -1,0 +1,20 @@
+/** tg.vision — image classification workflows: datasets by name, model ladder, training, evaluation. */
+export { loadImageData, channelStats, type ImageData } from "./data.ts";
+export {
+  createImageModel,
+  IMAGE_MODELS,
+  type ImageModelName,
+  type ImageModelSpec,
+} from "./models.ts";
+export {
+  trainImageClassifier,
+  evaluate,
+  imageTransforms,
+  validateImageConfig,
+  defaultImageConfig,
+  type ImageTrainConfig,
+  type TrainImageOptions,
+  type ImageTrainResult,
+  type EvalResult,
+} from "./train.ts";
+export { loadImageClassifier, pictureToTensor, type ImageModelMeta } from "./checkpoint.ts";

@@ -1,0 +1,547 @@
+/**
+ * Training an image classifier end to end — the AlexNet recipe as a workflow: data with
+ * augmentation, SGD with momentum and weight decay, the learning rate divided by 10 when
+ * validation accuracy stops improving, per-epoch validation, a run folder with metrics,
+ * checkpoints that resume exactly, Ctrl-C that saves and exits, and a report with plots.
+ */
+import type { ImageDataset } from "../data/dataset.ts";
+import { randomSplit } from "../data/dataset.ts";
+import { DataLoader } from "../data/loader.ts";
+import type { TransformSpec } from "../data/transforms.ts";
+import { getBackend } from "../backends/backend.ts";
+import { saveCheckpoint } from "../io/checkpoint.ts";
+import { type Run, openRun } from "../io/runs.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import * as F from "../nn/functional.ts";
+import type { Layer } from "../nn/layers.ts";
+import { Adam, AdamW } from "../optim/adam.ts";
+import { clipGradNorm } from "../optim/clip.ts";
+import { CosineWithWarmup, StepLR } from "../optim/lr-scheduler.ts";
+import type { Optimizer } from "../optim/optimizer.ts";
+import { ReduceLROnPlateau } from "../optim/plateau.ts";
+import { SGD } from "../optim/sgd.ts";
+import { ProgressBar, type ProgressStream } from "../report/progress.ts";
+import { noGrad } from "../tensor/autograd.ts";
+import { TsgradError } from "../tensor/errors.ts";
+import { Generator, manualSeed } from "../tensor/random.ts";
+import { Interrupt } from "../train/interrupt.ts";
+import { loadTrainingState, saveTrainingState, type Stateful } from "../train/state.ts";
+import { loadImageData, type ImageData } from "./data.ts";
+import { createImageModel, type ImageModelName } from "./models.ts";
+import { writeImageReport } from "./report.ts";
+
+export interface ImageTrainConfig {
+  model: ImageModelName;
+  /** AlexNet channel multiplier / MLP hidden-width multiplier. */
+  width: number;
+  init: "pytorch" | "alexnet";
+  /** Dataset name (see `loadImageData`). */
+  data: string;
+  /** Explicit dataset location (else the usual search). */
+  dataPath?: string;
+  epochs: number;
+  batchSize: number;
+  optimizer: "sgd" | "adam" | "adamw";
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** "plateau": ÷10 when validation accuracy stalls for `patience` epochs (AlexNet); "cosine": warmup + cosine per step; "step": ÷10 every third of training. */
+  schedule: "plateau" | "cosine" | "step" | "none";
+  patience: number;
+  warmupEpochs: number;
+  /** Random crops (zero padding `cropPadding`) and horizontal flips. */
+  augment: boolean;
+  cropPadding: number;
+  labelSmoothing: number;
+  /** Clip the gradient norm to this value (0 = off). */
+  clipNorm: number;
+  /** Training images held out for validation. */
+  valSize: number;
+  /** Train on at most this many images (0 = all), for quick runs. */
+  trainLimit: number;
+  seed: number;
+  /** DataLoader worker threads (0 = build batches on the main thread). */
+  workers: number;
+}
+
+export const defaultImageConfig: ImageTrainConfig = {
+  model: "alexnet",
+  width: 1,
+  init: "pytorch",
+  data: "fashion-mnist",
+  epochs: 30,
+  batchSize: 128,
+  optimizer: "sgd",
+  lr: 0.02,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  nesterov: false,
+  schedule: "plateau",
+  patience: 2,
+  warmupEpochs: 0,
+  augment: true,
+  cropPadding: 2,
+  labelSmoothing: 0,
+  clipNorm: 0,
+  valSize: 5000,
+  trainLimit: 0,
+  seed: 0,
+  workers: 1,
+};
+
+export interface TrainImageOptions {
+  /** Root of run folders (default "runs"); the run goes to `<root>/image/<config-hash>` unless `dir` is given. */
+  root?: string;
+  dir?: string;
+  /** Continue from the run folder's latest checkpoint (otherwise an existing checkpoint is an error). */
+  resume?: boolean;
+  /** Stop after this many optimizer steps in this invocation (tests use it to simulate a crash). */
+  stopAfterSteps?: number;
+  /** Progress output (default stderr); null to silence. */
+  progress?: ProgressStream | null;
+  /** Write the HTML/Markdown report and figures when training ends (default true). */
+  report?: boolean;
+  /** Preloaded data (tests and experiments reuse it across runs). */
+  data?: ImageData;
+}
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+}
+
+export interface ImageTrainResult {
+  dir: string;
+  status: "finished" | "interrupted" | "stopped" | "already-finished";
+  summary: Record<string, unknown> | null;
+  model: Layer;
+}
+
+/** The transforms for training (augmented) and evaluation. */
+export function imageTransforms(
+  cfg: Pick<ImageTrainConfig, "augment" | "cropPadding">,
+  data: Pick<ImageData, "mean" | "std" | "train">,
+  train: boolean,
+): TransformSpec[] {
+  const aug: TransformSpec[] =
+    train && cfg.augment
+      ? [
+          {
+            kind: "randomCrop",
+            size: [data.train.height, data.train.width],
+            padding: cfg.cropPadding,
+          },
+          { kind: "randomHorizontalFlip", p: 0.5 },
+        ]
+      : [];
+  return [...aug, { kind: "toTensor" }, { kind: "normalize", mean: data.mean, std: data.std }];
+}
+
+/**
+ * Loss, accuracy and confusion matrix of `model` on `ds` (evaluation mode, no gradients).
+ *
+ * @example
+ * const d = tg.vision.loadImageData("fashion-mnist-sample");
+ * const model = tg.vision.createImageModel({ name: "logistic", inChannels: 1, imageSize: 28, numClasses: 10 });
+ * const r = tg.vision.evaluate(model, d.test.subset([0, 1, 2, 3]), tg.vision.imageTransforms({ augment: false, cropPadding: 0 }, d, false));
+ * console.log(r.confusion.flat().reduce((a, b) => a + b, 0)); // 4
+ */
+export function evaluate(
+  model: Layer,
+  ds: ImageDataset,
+  transforms: readonly TransformSpec[],
+  batchSize = 256,
+): EvalResult {
+  const K = ds.classes.length;
+  const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  const wasTraining = model.training;
+  model.eval();
+  let lossSum = 0;
+  let correct = 0;
+  try {
+    noGrad(() => {
+      const loader = new DataLoader(ds, { batchSize, shuffle: false, transforms, workers: 0 });
+      for (const { x, y } of loader) {
+        const logits = model.forward(x);
+        lossSum += F.crossEntropy(logits, y, { reduction: "sum" }).item();
+        const pred = logits.argmax(1).dataSync();
+        const truth = y.dataSync();
+        for (let i = 0; i < pred.length; i++) {
+          confusion[truth[i]!]![pred[i]!]!++;
+          if (pred[i] === truth[i]) correct++;
+        }
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  return {
+    loss: lossSum / Math.max(1, ds.length),
+    accuracy: correct / Math.max(1, ds.length),
+    confusion,
+  };
+}
+
+function makeOptimizer(cfg: ImageTrainConfig, model: Layer): Optimizer {
+  const params = model.parameters();
+  switch (cfg.optimizer) {
+    case "sgd":
+      return new SGD(params, {
+        lr: cfg.lr,
+        momentum: cfg.momentum,
+        weightDecay: cfg.weightDecay,
+        nesterov: cfg.nesterov,
+      });
+    case "adam":
+      return new Adam(params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+    case "adamw":
+      return new AdamW(params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  }
+}
+
+function makeScheduler(
+  cfg: ImageTrainConfig,
+  opt: Optimizer,
+  stepsPerEpoch: number,
+): { sched: Stateful | null; perStep: () => void; perEpoch: (valAcc: number) => void } {
+  switch (cfg.schedule) {
+    case "plateau": {
+      const s = new ReduceLROnPlateau(opt, { mode: "max", factor: 0.1, patience: cfg.patience });
+      return { sched: s, perStep: () => {}, perEpoch: (acc) => s.step(acc) };
+    }
+    case "cosine": {
+      const s = new CosineWithWarmup(opt, {
+        warmupSteps: Math.round(cfg.warmupEpochs * stepsPerEpoch),
+        totalSteps: cfg.epochs * stepsPerEpoch,
+      });
+      return { sched: s, perStep: () => s.step(), perEpoch: () => {} };
+    }
+    case "step": {
+      const s = new StepLR(opt, { stepSize: Math.max(1, Math.round(cfg.epochs / 3)), gamma: 0.1 });
+      return { sched: s, perStep: () => {}, perEpoch: () => s.step() };
+    }
+    case "none":
+      return { sched: null, perStep: () => {}, perEpoch: () => {} };
+  }
+}
+
+/** Check a config for values that cannot work, naming the field. */
+export function validateImageConfig(cfg: ImageTrainConfig): void {
+  const positive: (keyof ImageTrainConfig)[] = ["epochs", "batchSize", "lr", "width"];
+  for (const k of positive) {
+    if (!((cfg[k] as number) > 0)) {
+      throw new TsgradError("train image", `${k} must be positive, got ${String(cfg[k])}`);
+    }
+  }
+  const nonNeg: (keyof ImageTrainConfig)[] = [
+    "momentum",
+    "weightDecay",
+    "patience",
+    "warmupEpochs",
+    "cropPadding",
+    "labelSmoothing",
+    "clipNorm",
+    "valSize",
+    "trainLimit",
+    "workers",
+  ];
+  for (const k of nonNeg) {
+    if (!((cfg[k] as number) >= 0)) {
+      throw new TsgradError("train image", `${k} must be non-negative, got ${String(cfg[k])}`);
+    }
+  }
+  if (!Number.isInteger(cfg.epochs) || !Number.isInteger(cfg.batchSize)) {
+    throw new TsgradError("train image", "epochs and batchSize must be integers");
+  }
+}
+
+/**
+ * Train (or resume) an image classifier; see the module comment. Returns the run folder, how it
+ * ended, the summary and the trained model.
+ */
+export async function trainImageClassifier(
+  cfgIn: Partial<ImageTrainConfig>,
+  opts: TrainImageOptions = {},
+): Promise<ImageTrainResult> {
+  const cfg: ImageTrainConfig = { ...defaultImageConfig, ...cfgIn };
+  validateImageConfig(cfg);
+  // Data first: a missing or corrupt dataset fails before any run folder is touched.
+  const data =
+    opts.data ?? loadImageData(cfg.data, cfg.dataPath !== undefined ? { data: cfg.dataPath } : {});
+  const run = openRun({
+    root: opts.root ?? "runs",
+    experiment: "image",
+    config: cfg,
+    ...(opts.dir ? { dir: opts.dir } : {}),
+  });
+  manualSeed(cfg.seed);
+  const C = data.train.channels;
+  const model = createImageModel({
+    name: cfg.model,
+    inChannels: C,
+    imageSize: data.train.height,
+    numClasses: data.classes.length,
+    width: cfg.width,
+    init: cfg.init,
+  });
+  if (data.train.height !== data.train.width) {
+    throw new TsgradError(
+      "train image",
+      `square images expected, got ${data.train.height}×${data.train.width}`,
+    );
+  }
+  if (run.finished && !opts.resume) {
+    return { dir: run.dir, status: "already-finished", summary: run.summary(), model };
+  }
+
+  // Validation split and optional limit, both from a generator of their own so they do not
+  // depend on (or disturb) the default generator's stream.
+  const split = new Generator(cfg.seed + 7919);
+  let trainSet = data.train;
+  let valSet: ImageDataset | null = null;
+  if (cfg.valSize > 0) {
+    if (cfg.valSize >= trainSet.length) {
+      throw new TsgradError(
+        "train image",
+        `valSize ${cfg.valSize} leaves no training images (the training set has ${trainSet.length})`,
+      );
+    }
+    [trainSet, valSet] = randomSplit(
+      trainSet,
+      [trainSet.length - cfg.valSize, cfg.valSize],
+      split,
+    ) as [ImageDataset, ImageDataset];
+  }
+  if (cfg.trainLimit > 0 && cfg.trainLimit < trainSet.length) {
+    trainSet = randomSplit(trainSet, [cfg.trainLimit, trainSet.length - cfg.trainLimit], split)[0]!;
+  }
+
+  const trainTf = imageTransforms(cfg, data, true);
+  const evalTf = imageTransforms(cfg, data, false);
+  const loader = new DataLoader(trainSet, {
+    batchSize: cfg.batchSize,
+    shuffle: true,
+    dropLast: true,
+    seed: cfg.seed,
+    transforms: trainTf,
+    workers: cfg.workers,
+  });
+  const stepsPerEpoch = loader.length;
+  if (stepsPerEpoch === 0) {
+    throw new TsgradError(
+      "train image",
+      `batch size ${cfg.batchSize} exceeds the ${trainSet.length} training images`,
+    );
+  }
+  const optimizer = makeOptimizer(cfg, model);
+  const { sched, perStep, perEpoch } = makeScheduler(cfg, optimizer, stepsPerEpoch);
+  const state = { model, optimizer, ...(sched ? { scheduler: sched } : {}) };
+  const meta = {
+    config: cfg,
+    classes: [...data.classes],
+    mean: data.mean,
+    std: data.std,
+    inChannels: C,
+    imageSize: data.train.height,
+  };
+
+  let pos = { epoch: 0, batch: 0, step: 0 };
+  let best = { accuracy: -1, epoch: -1 };
+  let elapsed = 0;
+  // Running sums of the current epoch and logging window, saved with mid-epoch checkpoints so
+  // a resumed run logs exactly what an uninterrupted one would.
+  let acc = { lossSum: 0, lossCount: 0, windowLoss: 0, windowCount: 0, seen: 0 };
+  const latest = run.latestCheckpoint();
+  if (latest) {
+    if (!opts.resume) {
+      throw new TsgradError(
+        run.dir,
+        `holds a checkpoint (${latest.path}); pass --resume to continue it, or choose another --out`,
+      );
+    }
+    const restored = loadTrainingState(latest.path, state);
+    pos = { epoch: restored.epoch, batch: restored.batch, step: restored.step };
+    best = (restored.extra.best as typeof best | undefined) ?? best;
+    elapsed = (restored.extra.elapsed as number | undefined) ?? 0;
+    acc = (restored.extra.acc as typeof acc | undefined) ?? acc;
+    truncateMetrics(run, pos.step);
+  }
+
+  const save = () => {
+    const path = run.checkpointPath(pos.step);
+    saveTrainingState(path, state, pos, { ...meta, best, elapsed, acc });
+    pruneCheckpoints(run, path);
+  };
+  const interrupt = new Interrupt();
+  const bar =
+    opts.progress === null
+      ? null
+      : new ProgressBar({
+          total: cfg.epochs * stepsPerEpoch,
+          initial: pos.step,
+          unit: "img",
+          itemsPerStep: cfg.batchSize,
+          label: "train",
+          ...(opts.progress ? { stream: opts.progress } : {}),
+        });
+  const started = performance.now() - elapsed * 1000;
+  let stepsThisCall = 0;
+  let lastYield = performance.now();
+  let status: ImageTrainResult["status"] = "finished";
+  try {
+    outer: for (let epoch = pos.epoch; epoch < cfg.epochs; epoch++) {
+      model.train();
+      const t0 = performance.now();
+      if (pos.batch === 0) {
+        acc = { lossSum: 0, lossCount: 0, windowLoss: 0, windowCount: 0, seen: 0 };
+      }
+      let seenNow = 0;
+      for await (const { x, y } of loader.batches(epoch, epoch === pos.epoch ? pos.batch : 0)) {
+        const logits = model.forward(x);
+        const loss = F.crossEntropy(logits, y, { labelSmoothing: cfg.labelSmoothing });
+        optimizer.zeroGrad();
+        loss.backward();
+        if (cfg.clipNorm > 0) clipGradNorm(model.parameters(), cfg.clipNorm);
+        optimizer.step();
+        perStep();
+        const l = loss.item();
+        if (!Number.isFinite(l)) {
+          throw new TsgradError(
+            "train image",
+            `the loss became ${l} at step ${pos.step} (lower the learning rate?)`,
+          );
+        }
+        pos = { epoch, batch: pos.batch + 1, step: pos.step + 1 };
+        seenNow += x.shape[0]!;
+        acc.seen += x.shape[0]!;
+        acc.lossSum += l;
+        acc.lossCount++;
+        acc.windowLoss += l;
+        acc.windowCount++;
+        const lr = optimizer.paramGroups[0]!.lr;
+        bar?.update(pos.step, { epoch: epoch + 1, loss: acc.lossSum / acc.lossCount, lr });
+        if (pos.step % 50 === 0) {
+          run.log({
+            step: pos.step,
+            epoch,
+            trainLoss: acc.windowLoss / acc.windowCount,
+            lr,
+            imagesPerSec: seenNow / ((performance.now() - t0) / 1000),
+          });
+          acc.windowLoss = 0;
+          acc.windowCount = 0;
+        }
+        stepsThisCall++;
+        // Let the event loop run now and then: signal handlers (Ctrl-C) only fire from it, and a
+        // loop fed by already-resolved promises would otherwise never give it a turn.
+        if (performance.now() - lastYield > 200) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
+        if (
+          interrupt.requested ||
+          (opts.stopAfterSteps !== undefined && stepsThisCall >= opts.stopAfterSteps)
+        ) {
+          status = interrupt.requested ? "interrupted" : "stopped";
+          elapsed = (performance.now() - started) / 1000;
+          save();
+          break outer;
+        }
+      }
+      const epochSeconds = (performance.now() - t0) / 1000;
+      const val = valSet ? evaluate(model, valSet, evalTf) : null;
+      const record = {
+        step: pos.step,
+        epoch: epoch + 1,
+        trainLossEpoch: acc.lossSum / Math.max(1, acc.lossCount),
+        ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
+        lr: optimizer.paramGroups[0]!.lr,
+        epochSeconds,
+        imagesPerSec: seenNow / epochSeconds,
+      };
+      run.log(record);
+      if (val && val.accuracy > best.accuracy) {
+        best = { accuracy: val.accuracy, epoch: epoch + 1 };
+        saveCheckpoint(`${run.dir}/best.safetensors`, {
+          model: model.stateDict(),
+          meta: { ...meta, epoch: epoch + 1, valAccuracy: val.accuracy },
+        });
+      }
+      // Without a validation split, the plateau schedule watches the (negated) training loss.
+      perEpoch(val ? val.accuracy : -record.trainLossEpoch);
+      pos = { epoch: epoch + 1, batch: 0, step: pos.step };
+      elapsed = (performance.now() - started) / 1000;
+      save();
+      bar?.log(
+        `epoch ${epoch + 1}/${cfg.epochs}: train loss ${record.trainLossEpoch.toFixed(4)}` +
+          (val
+            ? `, val loss ${val.loss.toFixed(4)}, val acc ${(100 * val.accuracy).toFixed(2)}%`
+            : "") +
+          `, lr ${record.lr.toPrecision(3)}, ${Math.round(record.imagesPerSec)} img/s`,
+      );
+    }
+  } finally {
+    interrupt.dispose();
+    bar?.finish();
+    await loader.close();
+  }
+  if (status !== "finished") {
+    run.close();
+    return { dir: run.dir, status, summary: null, model };
+  }
+
+  const test = evaluate(model, data.test, evalTf);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const metrics = run.metrics();
+  const epochs = metrics.filter(
+    (m) => m.valAccuracy !== undefined || m.trainLossEpoch !== undefined,
+  );
+  const summary = {
+    testAccuracy: test.accuracy,
+    testLoss: test.loss,
+    bestValAccuracy: best.accuracy >= 0 ? best.accuracy : null,
+    bestEpoch: best.epoch >= 0 ? best.epoch : null,
+    epochs: cfg.epochs,
+    steps: pos.step,
+    wallSeconds,
+    imagesPerSec: median(epochs.map((m) => m.imagesPerSec as number)),
+    backend: getBackend().name,
+    threads: getBackend().numThreads?.() ?? 1,
+    parameters: model.numParameters(),
+    trainImages: trainSet.length,
+    valImages: valSet?.length ?? 0,
+    testImages: data.test.length,
+    classes: data.classes,
+    confusion: test.confusion,
+  };
+  saveCheckpoint(`${run.dir}/model.safetensors`, { model: model.stateDict(), meta });
+  if (opts.report !== false) writeImageReport(run.dir, cfg, summary, run.metrics());
+  run.finish(summary);
+  return { dir: run.dir, status: "finished", summary, model };
+}
+
+function median(xs: number[]): number | null {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return v.length ? v[Math.floor(v.length / 2)]! : null;
+}
+
+/** After resuming from `step`, drop metric lines a killed run logged beyond it. */
+function truncateMetrics(run: Run, step: number): void {
+  const kept = run.metrics().filter((m) => typeof m.step !== "number" || m.step <= step);
+  run.close();
+  writeFileAtomic(`${run.dir}/metrics.jsonl`, kept.map((m) => JSON.stringify(m) + "\n").join(""));
+}
+
+/** Keep only the newest checkpoint (plus best.safetensors), so long runs do not fill the disk. */
+function pruneCheckpoints(run: Run, keep: string): void {
+  const fs = process.getBuiltinModule("node:fs");
+  for (const name of fs.readdirSync(run.dir)) {
+    const path = `${run.dir}/${name}`;
+    if (/^checkpoint-\d+\.safetensors$/.test(name) && path !== keep) {
+      fs.rmSync(path, { force: true });
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+
+const BIN = new URL("../../bin/tsgrad.js", import.meta.url).pathname;
+const tmp = () => mkdtempSync(`${tmpdir()}/tsgrad-cli-`);
+const tsgrad = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, TSGRAD_BACKEND: "js" },
+  });
+
+describe("tsgrad train image / eval image / classify", () => {
+  const out = `${tmp()}/run`;
+
+  it("trains the quick variant on the bundled sample, then evaluates and classifies with it", () => {
+    const r = tsgrad(
+      "train",
+      "image",
+      "--quick",
+      "--model",
+      "lenet5",
+      "--optimizer",
+      "adam",
+      "--lr",
+      "0.002",
+      "--weight-decay",
+      "0",
+      "--workers",
+      "0",
+      "--out",
+      out,
+    );
+    expect(r.stderr).toContain("lenet5 on fashion-mnist-sample");
+    expect(r.status).toBe(0);
+    const acc = Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1]);
+    expect(acc).toBeGreaterThan(60); // chance: 10%
+    for (const f of [
+      "config.json",
+      "metrics.jsonl",
+      "summary.json",
+      "model.safetensors",
+      "report.html",
+      "report.md",
+      "figures/confusion.png",
+    ]) {
+      expect(existsSync(`${out}/${f}`), f).toBe(true);
+    }
+
+    const ev = tsgrad("eval", "image", "--checkpoint", `${out}/model.safetensors`);
+    expect(ev.status).toBe(0);
+    expect(Number(/test accuracy ([\d.]+)%/.exec(ev.stdout)![1])).toBeCloseTo(acc, 1);
+
+    const { PNG } = createRequire(import.meta.url)("pngjs") as {
+      PNG: {
+        new (o: { width: number; height: number }): { data: Uint8Array };
+        sync: { write(p: unknown): Uint8Array };
+      };
+    };
+    const dir = tmp();
+    const ok = new PNG({ width: 28, height: 28 });
+    ok.data.fill(255);
+    writeFileSync(`${dir}/shirt.png`, PNG.sync.write(ok));
+    const c = tsgrad("classify", "--checkpoint", `${out}/model.safetensors`, `${dir}/shirt.png`);
+    expect(c.status).toBe(0);
+    expect(c.stdout.trim().split("\n").length).toBe(6); // file name + top 5
+    expect(c.stdout).toMatch(/%\s+\S/);
+
+    writeFileSync(`${dir}/big.png`, PNG.sync.write(new PNG({ width: 40, height: 30 })));
+    const bad = tsgrad("classify", "--checkpoint", `${out}/model.safetensors`, `${dir}/big.png`);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("big.png: is 40×30; the model takes 28×28 images");
+  });
+
+  it("reports a truncated dataset file by name and writes no run folder", () => {
+    const data = tmp();
+    cpSync(new URL("../../data/fashion-mnist-sample", import.meta.url).pathname, data, {
+      recursive: true,
+    });
+    truncateSync(`${data}/train-images-idx3-ubyte.gz`, 5000);
+    const runDir = `${tmp()}/never`;
+    const r = tsgrad("train", "image", "--data", data, "--out", runDir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("train-images-idx3-ubyte.gz");
+    expect(existsSync(runDir)).toBe(false);
+  });
+
+  it("rejects unknown flags", () => {
+    const r = tsgrad("train", "image", "--epoch", "3");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("unknown flag --epoch");
+  });
+
+  it("saves a checkpoint and exits cleanly on Ctrl-C, and --resume finishes the run", async () => {
+    const dir = `${tmp()}/run`;
+    const args = [
+      "train",
+      "image",
+      "--model",
+      "logistic",
+      "--data",
+      "fashion-mnist-sample",
+      "--epochs",
+      "3",
+      "--train-limit",
+      "800",
+      "--batch-size",
+      "4",
+      "--val-size",
+      "100",
+      "--workers",
+      "0",
+      "--out",
+      dir,
+    ];
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, TSGRAD_BACKEND: "js" },
+    });
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    await new Promise<void>((resolve) =>
+      child.stderr.on("data", (b: Buffer) => {
+        stderr += b.toString();
+        if (/train \d+\/\d+/.test(stderr)) resolve();
+      }),
+    );
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(130);
+    expect(stdout).toContain("interrupted: checkpoint saved");
+    expect(readdirSync(dir).some((f) => /^checkpoint-\d+\.safetensors$/.test(f))).toBe(true);
+    expect(existsSync(`${dir}/summary.json`)).toBe(false);
+    const resumed = tsgrad(...args, "--resume");
+    expect(resumed.status).toBe(0);
+    expect(resumed.stdout).toContain("test accuracy");
+    expect(existsSync(`${dir}/summary.json`)).toBe(true);
+    // A different configuration is not mixed into this run folder.
+    const other = tsgrad(...args.map((a) => (a === "3" ? "4" : a)), "--resume");
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain("holds a different config");
+  });
+});

@@ -1,0 +1,127 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import * as tg from "../../src/index.ts";
+
+const data = tg.vision.loadImageData("fashion-mnist-sample");
+const tmp = () => mkdtempSync(`${tmpdir()}/tsgrad-vision-`);
+const quiet = { progress: null, report: false, data } as const;
+
+describe("tg.vision.trainImageClassifier", () => {
+  it("learns Fashion-MNIST well above chance in a short run", async () => {
+    const r = await tg.vision.trainImageClassifier(
+      {
+        model: "lenet5",
+        data: "fashion-mnist-sample",
+        epochs: 1,
+        batchSize: 32,
+        optimizer: "adam",
+        lr: 0.002,
+        weightDecay: 0,
+        valSize: 200,
+        trainLimit: 2000,
+        workers: 0,
+      },
+      { ...quiet, dir: tmp() },
+    );
+    expect(r.status).toBe("finished");
+    // Chance is 10%; one short epoch of LeNet-5 with Adam reaches about 70%.
+    expect(r.summary!.testAccuracy as number).toBeGreaterThan(0.5);
+    const metrics = readFileSync(`${r.dir}/metrics.jsonl`, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, number>);
+    expect(metrics.at(-1)!.valAccuracy).toBeGreaterThan(0.4);
+  });
+
+  it("resumes exactly: an interrupted run ends with the same metrics and weights as an uninterrupted one", async () => {
+    const cfg = {
+      model: "mlp",
+      width: 0.25,
+      data: "fashion-mnist-sample",
+      epochs: 2,
+      batchSize: 64,
+      lr: 0.05,
+      valSize: 200,
+      trainLimit: 640,
+      workers: 1,
+      seed: 3,
+    } as const;
+    const whole = await tg.vision.trainImageClassifier(cfg, { ...quiet, dir: tmp() });
+    const dir = tmp();
+    const first = await tg.vision.trainImageClassifier(cfg, { ...quiet, dir, stopAfterSteps: 13 });
+    expect(first.status).toBe("stopped");
+    await expect(tg.vision.trainImageClassifier(cfg, { ...quiet, dir })).rejects.toThrow(
+      /pass --resume/,
+    );
+    const resumed = await tg.vision.trainImageClassifier(cfg, { ...quiet, dir, resume: true });
+    expect(resumed.status).toBe("finished");
+    const strip = (d: string) =>
+      readFileSync(`${d}/metrics.jsonl`, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => {
+          const {
+            epochSeconds: _a,
+            imagesPerSec: _b,
+            ...rest
+          } = JSON.parse(l) as Record<string, unknown>;
+          return rest;
+        });
+    expect(strip(dir)).toEqual(strip(whole.dir));
+    expect(resumed.summary!.testLoss).toBe(whole.summary!.testLoss);
+    const a = whole.model.stateDict();
+    const b = resumed.model.stateDict();
+    for (const k of Object.keys(a)) {
+      expect(Array.from(b[k]!.dataSync())).toEqual(Array.from(a[k]!.dataSync()));
+    }
+  });
+
+  it("rejects impossible configurations by name", async () => {
+    await expect(
+      tg.vision.trainImageClassifier({ lr: -1 }, { ...quiet, dir: tmp() }),
+    ).rejects.toThrow(/lr must be positive/);
+    await expect(
+      tg.vision.trainImageClassifier(
+        { valSize: 10000, data: "fashion-mnist-sample" },
+        { ...quiet, dir: tmp() },
+      ),
+    ).rejects.toThrow(/valSize 10000 leaves no training images/);
+  });
+});
+
+describe("tg.vision.loadImageClassifier", () => {
+  it("rebuilds a trained model from its checkpoint and classifies a picture", async () => {
+    const r = await tg.vision.trainImageClassifier(
+      {
+        model: "logistic",
+        data: "fashion-mnist-sample",
+        epochs: 1,
+        batchSize: 100,
+        lr: 0.01,
+        optimizer: "adam",
+        valSize: 0,
+        trainLimit: 1000,
+        workers: 0,
+        schedule: "none",
+      },
+      { ...quiet, dir: tmp() },
+    );
+    const { model, meta } = tg.vision.loadImageClassifier(`${r.dir}/model.safetensors`);
+    expect(meta.classes).toEqual([...tg.data.FASHION_MNIST_CLASSES]);
+    const x = tg.vision.pictureToTensor(
+      { rgba: new Uint8Array(4 * 28 * 28).fill(255), width: 28, height: 28 },
+      meta,
+      "white.png",
+    );
+    expect(model.forward(x).shape).toEqual([1, 10]);
+    expect(() =>
+      tg.vision.pictureToTensor(
+        { rgba: new Uint8Array(4 * 32 * 30), width: 30, height: 32 },
+        meta,
+        "big.png",
+      ),
+    ).toThrow(/big.png: is 30×32; the model takes 28×28 images/);
+    expect(() => tg.vision.loadImageClassifier(`${r.dir}/config.json`)).toThrow();
+  });
+});
