@@ -92,6 +92,8 @@ export {
   indexSelect,
   matmul,
   contiguous,
+  cast,
+  sumTo,
 } from "./ops/ops.ts";
 export { variance as var } from "./ops/ops.ts";
 export {

@@ -42,12 +42,25 @@ const registry = new Map<string, Backend>();
 let current: Backend | null = null;
 let defaultChooser: (() => Backend) | null = null;
 
-/** Make a backend selectable by name. */
+/**
+ * Make a backend selectable by name.
+ *
+ * @example
+ * tg.registerBackend({ name: "demo", kernels: {}, available: () => true });
+ * tg.setBackend("demo");
+ * console.log(tg.add(tg.ones([2]), 1).toArray()); // [2, 2]
+ * tg.setBackend("js");
+ */
 export function registerBackend(backend: Backend): void {
   registry.set(backend.name, backend);
 }
 
-/** The registered backends' names, whether or not they are available here. */
+/**
+ * The registered backends' names, whether or not they are available here.
+ *
+ * @example
+ * console.log(tg.listBackends().some((b) => b.name === "js" && b.available)); // true
+ */
 export function listBackends(): { name: string; available: boolean; reason?: string }[] {
   return [...registry.values()].map((b) => {
     const available = b.available();
@@ -87,7 +100,12 @@ export function setBackend(name: string): void {
   current = b;
 }
 
-/** The active backend (chosen on first use: `TSGRAD_BACKEND` if set, else the platform default). */
+/**
+ * The active backend (chosen on first use: `TSGRAD_BACKEND` if set, else the platform default).
+ *
+ * @example
+ * console.log(typeof tg.getBackend().name); // "string"
+ */
 export function getBackend(): Backend {
   if (current === null) {
     const env = typeof process !== "undefined" ? process.env.TSGRAD_BACKEND : undefined;
@@ -97,7 +115,12 @@ export function getBackend(): Backend {
   return current!;
 }
 
-/** Look up a registered backend by name (available or not). */
+/**
+ * Look up a registered backend by name (available or not).
+ *
+ * @example
+ * console.log(tg.findBackend("js")?.available()); // true
+ */
 export function findBackend(name: string): Backend | undefined {
   return registry.get(name);
 }
@@ -110,6 +133,12 @@ const counts = new Map<string, number>();
 /**
  * Count which backend ran each primitive or fused kernel from now on (`TSGRAD_DEBUG=kernels`
  * turns this on at startup). Returns the previous setting.
+ *
+ * @example
+ * const was = tg.trackKernels(true);
+ * tg.ones([2]).mul(3);
+ * console.log(tg.kernelStats().some((r) => r.op === "mul")); // true
+ * tg.trackKernels(was);
  */
 export function trackKernels(on = true): boolean {
   const prev = tracking;

@@ -58,6 +58,10 @@ export function decodeImage(bytes: Uint8Array, name = "<image bytes>"): DecodedI
 /**
  * Write RGBA pixels into `out` as CHW: 1 channel = Pillow's ITU-R 601-2 luma
  * `(19595 R + 38470 G + 7471 B + 2^15) >> 16`, 3 channels = R, G, B.
+ *
+ * @example
+ * const img = { rgba: new Uint8Array([255, 0, 0, 255]), width: 1, height: 1 };
+ * console.log(Array.from(tg.data.toChw(img, 3)), Array.from(tg.data.toChw(img, 1))); // [255, 0, 0] [76]
  */
 export function toChw(img: DecodedImage, channels: 1 | 3, out: Uint8Array = new Uint8Array(channels * img.width * img.height), at = 0): Uint8Array {
   const { rgba } = img;

@@ -33,6 +33,11 @@ function maxLengths(srcLengths: readonly number[], opts: DecodeOptions): number[
 /**
  * Greedy decoding: the most likely token at each step, for a whole batch at once. Returns token
  * ids per sentence, without BOS/EOS.
+ *
+ * @example
+ * const m = new tg.models.Seq2Seq({ srcVocab: 10, tgtVocab: 10, embedDim: 4, hiddenDim: 8, numLayers: 1 });
+ * const out = tg.models.greedyDecode(m, tg.randint(3, 10, [2, 4]), [4, 2], { bos: 1, eos: 2, maxLength: 5 });
+ * console.log(out.length, out.every((s) => s.length <= 5)); // 2 true
  */
 export function greedyDecode<S>(
   model: Seq2SeqDecoder<S>,
@@ -80,6 +85,11 @@ interface Hypothesis {
 /**
  * Beam search over a batch: keeps `beamSize` hypotheses per sentence, finishes a hypothesis at EOS,
  * and returns each sentence's best finished hypothesis by length-normalised score.
+ *
+ * @example
+ * const m = new tg.models.Seq2Seq({ srcVocab: 10, tgtVocab: 10, embedDim: 4, hiddenDim: 8, numLayers: 1 });
+ * const out = tg.models.beamSearch(m, tg.randint(3, 10, [2, 4]), [4, 3], { bos: 1, eos: 2, beamSize: 3, maxLength: 6 });
+ * console.log(out.length, out.every((s) => s.length <= 6)); // 2 true
  */
 export function beamSearch<S>(
   model: Seq2SeqDecoder<S>,

@@ -227,7 +227,12 @@ export class TransformerLM extends Module {
   }
 }
 
-/** Draw one token from logits with temperature and optional top-k truncation. */
+/**
+ * Draw one token from logits with temperature and optional top-k truncation.
+ *
+ * @example
+ * console.log(tg.models.sampleRow([0, 5, 1], 1, 1, new tg.Generator(0))); // 1
+ */
 export function sampleRow(
   logits: ArrayLike<number>,
   temperature: number,

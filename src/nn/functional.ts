@@ -27,11 +27,7 @@ function reduce(loss: Tensor, reduction: Reduction, op: string): Tensor {
 
 // ------------------------------------------------------------------ activations
 
-export const relu = ops.relu;
-export const sigmoid = ops.sigmoid;
-export const tanh = ops.tanh;
-export const softmax = ops.softmax;
-export const logSoftmax = ops.logSoftmax;
+export { relu, sigmoid, tanh, softmax, logSoftmax, pad } from "../ops/ops.ts";
 
 /**
  * Gaussian error linear unit: x·Φ(x) with the exact erf (default), or the tanh approximation.
@@ -53,21 +49,42 @@ export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
   })[0]!;
 }
 
-/** x·σ(x). */
+/**
+ * x·σ(x).
+ *
+ * @example
+ * console.log(tg.F.silu(tg.tensor([0])).toArray()); // [0]
+ */
 export function silu(x: Tensor): Tensor {
   return ops.mul(x, ops.sigmoid(x));
 }
 
+/**
+ * x where x > 0, else negativeSlope·x.
+ *
+ * @example
+ * console.log(tg.F.leakyRelu(tg.tensor([-10, 2]), 0.1).toArray()); // [-1, 2]
+ */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return ops.where(ops.cmp("gt", x, 0), x, ops.mul(x, negativeSlope));
 }
 
-/** log σ(x) = -softplus(-x), computed stably. */
+/**
+ * log σ(x) = -softplus(-x), computed stably.
+ *
+ * @example
+ * console.log(tg.F.logSigmoid(tg.tensor([-1000])).toArray()); // [-1000]
+ */
 export function logSigmoid(x: Tensor): Tensor {
   return ops.neg(softplus(ops.neg(x)));
 }
 
-/** log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which neither overflows nor loses small values. */
+/**
+ * log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which neither overflows nor loses small values.
+ *
+ * @example
+ * console.log(tg.F.softplus(tg.tensor([0, 1000])).toArray()); // [0.6931471824645996, 1000]
+ */
 export function softplus(x: Tensor): Tensor {
   return ops.add(ops.relu(x), ops.log(ops.add(ops.exp(ops.neg(ops.abs(x))), 1)));
 }
@@ -634,7 +651,12 @@ export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = "m
   return reduce(ops.mul(d, d), reduction, "mseLoss");
 }
 
-/** Binary cross-entropy on logits: max(x,0) − x·t + log(1 + e^−|x|), stable for any logit. */
+/**
+ * Binary cross-entropy on logits: max(x,0) − x·t + log(1 + e^−|x|), stable for any logit.
+ *
+ * @example
+ * console.log(tg.F.binaryCrossEntropyWithLogits(tg.tensor([0]), tg.tensor([1])).item().toFixed(4)); // "0.6931"
+ */
 export function binaryCrossEntropyWithLogits(
   logits: Tensor,
   target: Tensor,
@@ -708,7 +730,5 @@ export function scaledDotProductAttention(
   if (opts.dropoutP) attn = dropout(attn, opts.dropoutP, true, opts.generator);
   return ops.matmul(attn, v);
 }
-
-export const pad = ops.pad;
 
 export { lstmLayer, gruLayer, type RecurrentLayerOptions } from "./rnn-functional.ts";

@@ -16,7 +16,12 @@ function fill(t: Tensor, draw: () => number): Tensor {
   return t;
 }
 
-/** (fanIn, fanOut) as PyTorch computes them: [out, in, ...receptive field]. */
+/**
+ * (fanIn, fanOut) as PyTorch computes them: [out, in, ...receptive field].
+ *
+ * @example
+ * console.log(tg.nn.init.calculateFans(tg.zeros([16, 8, 3, 3]))); // [72, 144]
+ */
 export function calculateFans(t: Tensor): [number, number] {
   if (t.ndim < 2) {
     throw new TsgradError(
@@ -28,7 +33,12 @@ export function calculateFans(t: Tensor): [number, number] {
   return [t.shape[1]! * receptive, t.shape[0]! * receptive];
 }
 
-/** torch.nn.init.calculate_gain. */
+/**
+ * torch.nn.init.calculate_gain.
+ *
+ * @example
+ * console.log(tg.nn.init.calculateGain("relu") === Math.SQRT2); // true
+ */
 export function calculateGain(nonlinearity: Nonlinearity, param = 0.01): number {
   switch (nonlinearity) {
     case "linear":
@@ -62,19 +72,43 @@ export function normal_(
   return fill(t, () => mean + std * generator.normal());
 }
 
-/** Uniform samples in [a, b). */
+/**
+ * Uniform samples in [a, b).
+ *
+ * @example
+ * const t = tg.nn.init.uniform_(tg.zeros([100]), -1, 1);
+ * console.log(t.min().item() >= -1 && t.max().item() < 1); // true
+ */
 export function uniform_(t: Tensor, a = 0, b = 1, generator: Generator = defaultGenerator): Tensor {
   return fill(t, () => a + (b - a) * generator.uniform());
 }
 
+/**
+ * Fill with `value`.
+ *
+ * @example
+ * console.log(tg.nn.init.constant_(tg.zeros([2]), 3).toArray()); // [3, 3]
+ */
 export function constant_(t: Tensor, value: number): Tensor {
   return fill(t, () => value);
 }
 
+/**
+ * Fill with zeros.
+ *
+ * @example
+ * console.log(tg.nn.init.zeros_(tg.ones([2])).toArray()); // [0, 0]
+ */
 export function zeros_(t: Tensor): Tensor {
   return constant_(t, 0);
 }
 
+/**
+ * Fill with ones.
+ *
+ * @example
+ * console.log(tg.nn.init.ones_(tg.zeros([2])).toArray()); // [1, 1]
+ */
 export function ones_(t: Tensor): Tensor {
   return constant_(t, 1);
 }
@@ -101,7 +135,13 @@ export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
   return uniform_(t, -bound, bound, generator);
 }
 
-/** He et al. (2015) normal initialisation: N(0, (gain / √fan)²). */
+/**
+ * He et al. (2015) normal initialisation: N(0, (gain / √fan)²).
+ *
+ * @example
+ * const w = tg.nn.init.kaimingNormal_(tg.zeros([256, 64]), { nonlinearity: "relu" });
+ * console.log(Math.abs(w.std().item() - Math.sqrt(2 / 64)) < 0.01); // true
+ */
 export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
   const { a = 0, mode = "fanIn", nonlinearity = "leaky_relu", generator = defaultGenerator } = opts;
   const [fanIn, fanOut] = calculateFans(t);
@@ -130,7 +170,13 @@ export function xavierUniform_(
   return uniform_(t, -bound, bound, generator);
 }
 
-/** Glorot & Bengio (2010) normal initialisation: N(0, gain²·2 / (fanIn + fanOut)). */
+/**
+ * Glorot & Bengio (2010) normal initialisation: N(0, gain²·2 / (fanIn + fanOut)).
+ *
+ * @example
+ * const w = tg.nn.init.xavierNormal_(tg.zeros([100, 100]));
+ * console.log(Math.abs(w.std().item() - 0.1) < 0.01); // true
+ */
 export function xavierNormal_(
   t: Tensor,
   gain = 1,

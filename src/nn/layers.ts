@@ -13,7 +13,17 @@ import * as ops from "../ops/ops.ts";
 
 type Pair = number | readonly [number, number];
 
-/** A module mapping one tensor to one tensor. */
+/**
+ * A module mapping one tensor to one tensor.
+ *
+ * @example
+ * class Double extends tg.nn.Layer {
+ *   forward(x: tg.Tensor) {
+ *     return x.mul(2);
+ *   }
+ * }
+ * console.log(new tg.nn.Sequential(new Double(), new Double()).forward(tg.ones([1])).toArray()); // [4]
+ */
 export abstract class Layer extends Module {
   abstract override forward(x: Tensor): Tensor;
 }
@@ -123,7 +133,12 @@ export class MaxPool2d extends Layer {
   }
 }
 
-/** Average pooling (zero padding counts toward the average unless `countIncludePad: false`). */
+/**
+ * Average pooling (zero padding counts toward the average unless `countIncludePad: false`).
+ *
+ * @example
+ * console.log(new tg.nn.AvgPool2d(2).forward(tg.ones([1, 1, 4, 4])).shape); // [1, 1, 2, 2]
+ */
 export class AvgPool2d extends Layer {
   constructor(
     readonly kernelSize: Pair,

@@ -37,10 +37,22 @@ export function Buffer(t: Tensor): Tensor {
   return t;
 }
 
+/**
+ * True for tensors made trainable by `Parameter`.
+ *
+ * @example
+ * console.log(tg.nn.isParameter(tg.nn.Parameter(tg.zeros([1]))), tg.nn.isParameter(tg.zeros([1]))); // true false
+ */
 export function isParameter(t: unknown): t is Tensor {
   return t instanceof Tensor && parameters.has(t);
 }
 
+/**
+ * True for tensors registered as buffers by `Buffer`.
+ *
+ * @example
+ * console.log(tg.nn.isBuffer(new tg.nn.BatchNorm1d(2).running_mean)); // true
+ */
 export function isBuffer(t: unknown): t is Tensor {
   return t instanceof Tensor && buffers.has(t);
 }

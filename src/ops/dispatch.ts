@@ -15,6 +15,12 @@ import { Tensor } from "../tensor/tensor.ts";
 import type { Kernel, Prim, PrimParams } from "./primitives.ts";
 import { type Rule, rules } from "./rules.ts";
 
+/**
+ * Run a primitive: the path every op takes (see the module comment). Most code calls the tensor ops instead.
+ *
+ * @example
+ * console.log(tg.run("add", [tg.ones([2]), tg.ones([2])], {}).toArray()); // [2, 2]
+ */
 export function run<P extends Prim>(
   prim: P,
   inputs: readonly Tensor[],

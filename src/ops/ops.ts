@@ -74,25 +74,96 @@ function binary(
 
 // ------------------------------------------------------------------ elementwise
 
-/** -x */
+/**
+ * -x
+ *
+ * @example
+ * console.log(tg.neg(tg.tensor([1, -2])).toArray()); // [-1, 2]
+ */
 export const neg = (x: Tensor): Tensor => unary("neg", x);
-/** e^x */
+/**
+ * e^x
+ *
+ * @example
+ * console.log(tg.exp(tg.tensor([0])).toArray()); // [1]
+ */
 export const exp = (x: Tensor): Tensor => unary("exp", x);
-/** Natural logarithm (log 0 = -inf). */
+/**
+ * Natural logarithm (log 0 = -inf).
+ *
+ * @example
+ * console.log(tg.log(tg.tensor([1, 0])).toArray()); // [0, -Infinity]
+ */
 export const log = (x: Tensor): Tensor => unary("log", x);
+/**
+ * Square root.
+ *
+ * @example
+ * console.log(tg.sqrt(tg.tensor([4, 9])).toArray()); // [2, 3]
+ */
 export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
+/**
+ * 1 / √x.
+ *
+ * @example
+ * console.log(tg.rsqrt(tg.tensor([4])).toArray()); // [0.5]
+ */
 export const rsqrt = (x: Tensor): Tensor => div(1, unary("sqrt", x));
+/**
+ * Hyperbolic tangent.
+ *
+ * @example
+ * console.log(tg.tanh(tg.tensor([0])).toArray()); // [0]
+ */
 export const tanh = (x: Tensor): Tensor => unary("tanh", x);
-/** 1 / (1 + e^-x), computed without overflow for large |x|. */
+/**
+ * 1 / (1 + e^-x), computed without overflow for large |x|.
+ *
+ * @example
+ * console.log(tg.sigmoid(tg.tensor([0, 1000, -1000])).toArray()); // [0.5, 1, 0]
+ */
 export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
-/** max(x, 0); the gradient at exactly 0 is 0, as in PyTorch. */
+/**
+ * max(x, 0); the gradient at exactly 0 is 0, as in PyTorch.
+ *
+ * @example
+ * console.log(tg.relu(tg.tensor([-1, 0, 2])).toArray()); // [0, 0, 2]
+ */
 export const relu = (x: Tensor): Tensor => unary("relu", x);
+/**
+ * Absolute value (gradient sign(x), 0 at 0).
+ *
+ * @example
+ * console.log(tg.abs(tg.tensor([-3, 2])).toArray()); // [3, 2]
+ */
 export const abs = (x: Tensor): Tensor => unary("abs", x);
+/**
+ * Sine.
+ *
+ * @example
+ * console.log(tg.sin(tg.tensor([0])).toArray()); // [0]
+ */
 export const sin = (x: Tensor): Tensor => unary("sin", x);
+/**
+ * Cosine.
+ *
+ * @example
+ * console.log(tg.cos(tg.tensor([0])).toArray()); // [1]
+ */
 export const cos = (x: Tensor): Tensor => unary("cos", x);
-/** The Gauss error function (used by exact GELU). */
+/**
+ * The Gauss error function (used by exact GELU).
+ *
+ * @example
+ * console.log(tg.erf(tg.tensor([0, 10])).toArray()); // [0, 1]
+ */
 export const erf = (x: Tensor): Tensor => unary("erf", x);
-/** -1, 0 or 1 (no gradient). */
+/**
+ * -1, 0 or 1 (no gradient).
+ *
+ * @example
+ * console.log(tg.sign(tg.tensor([-2, 0, 3])).toArray()); // [-1, 0, 1]
+ */
 export function sign(x: Tensor): Tensor {
   return sub(cmp("gt", x, 0).to(x.dtype), cmp("lt", x, 0).to(x.dtype));
 }
@@ -104,14 +175,47 @@ export function sign(x: Tensor): Tensor {
  * console.log(tg.add(tg.tensor([[1], [2]]), tg.tensor([10, 20])).toArray()); // [[11, 21], [12, 22]]
  */
 export const add = (a: TensorLike, b: TensorLike): Tensor => binary("add", a, b);
+/**
+ * Elementwise difference with broadcasting.
+ *
+ * @example
+ * console.log(tg.sub(tg.tensor([5, 7]), 2).toArray()); // [3, 5]
+ */
 export const sub = (a: TensorLike, b: TensorLike): Tensor => binary("sub", a, b);
+/**
+ * Elementwise product with broadcasting.
+ *
+ * @example
+ * console.log(tg.mul(tg.tensor([[1], [2]]), tg.tensor([3, 4])).toArray()); // [[3, 4], [6, 8]]
+ */
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binary("mul", a, b);
-/** True division (integer operands give float32). */
+/**
+ * True division (integer operands give float32).
+ *
+ * @example
+ * console.log(tg.div(tg.tensor([1, 3], { dtype: "int32" }), 2).toArray()); // [0.5, 1.5]
+ */
 export const div = (a: TensorLike, b: TensorLike): Tensor => binary("div", a, b);
+/**
+ * Elementwise power with broadcasting.
+ *
+ * @example
+ * console.log(tg.pow(tg.tensor([2, 3]), 2).toArray()); // [4, 9]
+ */
 export const pow = (a: TensorLike, b: TensorLike): Tensor => binary("pow", a, b);
-/** Elementwise maximum; where the two are equal each receives half the gradient (as PyTorch). */
+/**
+ * Elementwise maximum; where the two are equal each receives half the gradient (as PyTorch).
+ *
+ * @example
+ * console.log(tg.maximum(tg.tensor([1, 5]), tg.tensor([3, 2])).toArray()); // [3, 5]
+ */
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary("maximum", a, b);
-/** Elementwise minimum, composed as -maximum(-a, -b). */
+/**
+ * Elementwise minimum, composed as -maximum(-a, -b).
+ *
+ * @example
+ * console.log(tg.minimum(tg.tensor([1, 5]), 2).toArray()); // [1, 2]
+ */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb] = operands("minimum", a, b);
   return neg(maximum(neg(ta), neg(tb)));
@@ -138,17 +242,33 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return run("where", [expand(c, shape), expand(ta, shape), expand(tb, shape)], {});
 }
 
-/** Convert to `dtype` (always a copy). */
+/**
+ * Convert to `dtype` (always a copy).
+ *
+ * @example
+ * console.log(tg.cast(tg.tensor([1.7, -1.7]), "int32").toArray()); // [1, -1]
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   return run("cast", [x], { dtype });
 }
 
-/** `x` if it is already contiguous, else a contiguous copy. */
+/**
+ * `x` if it is already contiguous, else a contiguous copy.
+ *
+ * @example
+ * const t = tg.arange(6).reshape([2, 3]).t();
+ * console.log(t.isContiguous(), tg.contiguous(t).isContiguous()); // false true
+ */
 export function contiguous(x: Tensor): Tensor {
   return x.isContiguous() ? x : cast(x, x.dtype);
 }
 
-/** Clamp into [min, max]; the gradient is 1 inside the range (bounds included) and 0 outside. */
+/**
+ * Clamp into [min, max]; the gradient is 1 inside the range (bounds included) and 0 outside.
+ *
+ * @example
+ * console.log(tg.clamp(tg.tensor([-2, 0.5, 3]), 0, 1).toArray()); // [0, 0.5, 1]
+ */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   let y = x;
   if (min !== undefined) y = where(cmp("lt", y, min), min, y);
@@ -169,14 +289,24 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false
   return run("sum", [xs], { axes: normAxes("sum", dim, x.ndim), keepdim });
 }
 
-/** Arithmetic mean over `dim` (all axes when omitted). */
+/**
+ * Arithmetic mean over `dim` (all axes when omitted).
+ *
+ * @example
+ * console.log(tg.mean(tg.tensor([[1, 2], [3, 4]]), 1).toArray()); // [1.5, 3.5]
+ */
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   const axes = normAxes("mean", dim, x.ndim);
   const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
   return div(sum(x.to(floatDtype(x.dtype)), axes, keepdim), n);
 }
 
-/** Variance with Bessel's `correction` (1 = unbiased, as torch.var). */
+/**
+ * Variance with Bessel's `correction` (1 = unbiased, as torch.var).
+ *
+ * @example
+ * console.log(tg.var(tg.tensor([1, 2, 3, 4])).item().toFixed(4)); // "1.6667"
+ */
 export function variance(
   x: Tensor,
   dim?: number | readonly number[],
@@ -190,7 +320,12 @@ export function variance(
   return div(sum(mul(d, d), axes, keepdim), Math.max(0, n - correction));
 }
 
-/** Maximum over `dim` (all axes when omitted); tied maxima share the gradient equally. */
+/**
+ * Maximum over `dim` (all axes when omitted); tied maxima share the gradient equally.
+ *
+ * @example
+ * console.log(tg.amax(tg.tensor([[1, 5], [7, 2]]), 0).toArray()); // [7, 5]
+ */
 export function amax(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   const axes = normAxes("amax", dim, x.ndim);
   for (const a of axes) {
@@ -201,11 +336,22 @@ export function amax(x: Tensor, dim?: number | readonly number[], keepdim = fals
   return run("max", [x], { axes, keepdim });
 }
 
+/**
+ * Minimum over `dim` (all axes when omitted).
+ *
+ * @example
+ * console.log(tg.amin(tg.tensor([[1, 5], [7, 2]]), 1).toArray()); // [1, 2]
+ */
 export function amin(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   return neg(amax(neg(x), dim, keepdim));
 }
 
-/** Index of the first maximum along `dim`, or of the flattened tensor when `dim` is omitted (int32). */
+/**
+ * Index of the first maximum along `dim`, or of the flattened tensor when `dim` is omitted (int32).
+ *
+ * @example
+ * console.log(tg.argmax(tg.tensor([[1, 5], [7, 2]]), 1).toArray()); // [1, 0]
+ */
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
   if (dim === undefined) return run("argmax", [reshape(x, [-1])], { axis: 0, keepdim: false });
   const axis = normAxis("argmax", dim, x.ndim);
@@ -218,11 +364,22 @@ export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
   return run("argmax", [x], { axis, keepdim });
 }
 
+/**
+ * Index of the first minimum along `dim` (of the flattened tensor when omitted).
+ *
+ * @example
+ * console.log(tg.argmin(tg.tensor([3, 1, 2])).item()); // 1
+ */
 export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
   return argmax(neg(x.dtype === "bool" ? x.to("int32") : x), dim, keepdim);
 }
 
-/** log(sum(exp(x))) over `dim`, stable for large inputs (and -inf for all -inf rows). */
+/**
+ * log(sum(exp(x))) over `dim`, stable for large inputs (and -inf for all -inf rows).
+ *
+ * @example
+ * console.log(tg.logsumexp(tg.tensor([[1000, 1000]]), 1).toArray()); // [1000.6931471805599]
+ */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
   const axes = normAxes("logsumexp", dim, x.ndim);
   // The shift m cancels out of the value and the gradient, so it is detached; rows whose max is
@@ -248,7 +405,12 @@ export function softmax(x: Tensor, dim: number): Tensor {
   })[0]!;
 }
 
-/** log(softmax(x)) computed as x - logsumexp(x), which stays finite where softmax underflows. */
+/**
+ * log(softmax(x)) computed as x - logsumexp(x), which stays finite where softmax underflows.
+ *
+ * @example
+ * console.log(tg.logSoftmax(tg.tensor([0, 0]), 0).toArray()); // [-0.6931471824645996, -0.6931471824645996]
+ */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const xf = x.to(floatDtype(x.dtype));
   const axis = normAxis("logSoftmax", dim, xf.ndim);
@@ -259,7 +421,12 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 
 // ------------------------------------------------------------------ movement
 
-/** Reshape (a view when the layout allows, else a copy). One entry may be -1. */
+/**
+ * Reshape (a view when the layout allows, else a copy). One entry may be -1.
+ *
+ * @example
+ * console.log(tg.reshape(tg.arange(6), [2, -1]).shape); // [2, 3]
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const s = inferShape("reshape", shape, x.size, x.shape);
   if (sameShape(s, x.shape)) return x;
@@ -278,6 +445,12 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
   return y;
 }
 
+/**
+ * Merge axes startDim..endDim into one.
+ *
+ * @example
+ * console.log(tg.flatten(tg.zeros([2, 3, 4]), 1).shape); // [2, 12]
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normAxis("flatten", startDim, x.ndim);
@@ -290,7 +463,12 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   ]);
 }
 
-/** Reorder the axes (a view). */
+/**
+ * Reorder the axes (a view).
+ *
+ * @example
+ * console.log(tg.permute(tg.zeros([2, 3, 4]), [2, 0, 1]).shape); // [4, 2, 3]
+ */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.ndim) {
     throw new TsgradError(
@@ -306,6 +484,12 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   return run("permute", [x], { perm });
 }
 
+/**
+ * Swap two axes (a view).
+ *
+ * @example
+ * console.log(tg.transpose(tg.tensor([[1, 2]]), 0, 1).toArray()); // [[1], [2]]
+ */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const a = normAxis("transpose", dim0, x.ndim);
   const b = normAxis("transpose", dim1, x.ndim);
@@ -315,7 +499,12 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return permute(x, perm);
 }
 
-/** Broadcast to `shape` (a view; -1 keeps a dimension). */
+/**
+ * Broadcast to `shape` (a view; -1 keeps a dimension).
+ *
+ * @example
+ * console.log(tg.expand(tg.tensor([[1], [2]]), [2, 3]).toArray()); // [[1, 1, 1], [2, 2, 2]]
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (shape.length < x.ndim) {
     throw new TsgradError(
@@ -329,7 +518,12 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   return run("expand", [x], { shape: target });
 }
 
-/** Remove size-1 axes (all of them, or the ones listed). */
+/**
+ * Remove size-1 axes (all of them, or the ones listed).
+ *
+ * @example
+ * console.log(tg.squeeze(tg.zeros([1, 3, 1])).shape); // [3]
+ */
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   const axes =
     dim === undefined
@@ -341,12 +535,23 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   );
 }
 
+/**
+ * Insert a size-1 axis at `dim`.
+ *
+ * @example
+ * console.log(tg.unsqueeze(tg.zeros([3]), 0).shape); // [1, 3]
+ */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normAxis("unsqueeze", dim, x.ndim + 1);
   return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
 }
 
-/** Elements [start, start+length) along `dim` (a view). */
+/**
+ * Elements [start, start+length) along `dim` (a view).
+ *
+ * @example
+ * console.log(tg.narrow(tg.arange(6), 0, 2, 3).toArray()); // [2, 3, 4]
+ */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normAxis("narrow", dim, x.ndim);
   const n = x.shape[d]!;
@@ -365,6 +570,12 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   return run("slice", [x], { starts, ends });
 }
 
+/**
+ * Split along `dim` into pieces of `splitSize` (the last may be smaller) or of the listed sizes (views).
+ *
+ * @example
+ * console.log(tg.split(tg.arange(5), [2, 3]).map((t) => t.toArray())); // [[0, 1], [2, 3, 4]]
+ */
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
   const d = normAxis("split", dim, x.ndim);
   const n = x.shape[d]!;
@@ -392,12 +603,23 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   });
 }
 
+/**
+ * Split into `chunks` nearly equal pieces along `dim`.
+ *
+ * @example
+ * console.log(tg.chunk(tg.arange(6), 3).map((t) => t.size)); // [2, 2, 2]
+ */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   const n = x.shape[normAxis("chunk", dim, x.ndim)]!;
   return split(x, Math.max(1, Math.ceil(n / chunks)), dim);
 }
 
-/** Constant padding with (before, after) pairs listed from the last axis backwards (torch.nn.functional.pad). */
+/**
+ * Constant padding with (before, after) pairs listed from the last axis backwards (torch.nn.functional.pad).
+ *
+ * @example
+ * console.log(tg.pad(tg.tensor([1, 2]), [1, 2]).toArray()); // [0, 1, 2, 0, 0]
+ */
 export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
   if (padding.length % 2 !== 0 || padding.length / 2 > x.ndim) {
     throw new TsgradError(
@@ -433,7 +655,12 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   return run("concat", ts, { axis: normAxis("cat", dim, ts[0]!.ndim) });
 }
 
-/** Stack equally shaped tensors along a new axis `dim`. */
+/**
+ * Stack equally shaped tensors along a new axis `dim`.
+ *
+ * @example
+ * console.log(tg.stack([tg.tensor([1, 2]), tg.tensor([3, 4])]).toArray()); // [[1, 2], [3, 4]]
+ */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new TsgradError("stack", "expected at least one tensor");
   const d = normAxis("stack", dim, tensors[0]!.ndim + 1);
@@ -451,7 +678,12 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   );
 }
 
-/** Reverse along `dims` (a gather with reversed indices, so it has a gradient). */
+/**
+ * Reverse along `dims` (a gather with reversed indices, so it has a gradient).
+ *
+ * @example
+ * console.log(tg.flip(tg.tensor([[1, 2], [3, 4]]), 1).toArray()); // [[2, 1], [4, 3]]
+ */
 export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
   let y = x;
   for (const d of normAxes("flip", dims, x.ndim)) {
@@ -463,7 +695,12 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
   return y;
 }
 
-/** torch.Tensor.repeat: tile the tensor `repeats[i]` times along axis i (leading new axes allowed). */
+/**
+ * torch.Tensor.repeat: tile the tensor `repeats[i]` times along axis i (leading new axes allowed).
+ *
+ * @example
+ * console.log(tg.repeat(tg.tensor([1, 2]), [2]).toArray()); // [1, 2, 1, 2]
+ */
 export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
   if (repeats.length < x.ndim) {
     throw new TsgradError(
@@ -486,13 +723,25 @@ function checkIndex(op: string, index: Tensor): void {
   if (index.dtype !== "int32") throw new TsgradError(op, `index must be int32, got ${index.dtype}`);
 }
 
-/** torch.gather along `dim`: the output has the index's shape. */
+/**
+ * torch.gather along `dim`: the output has the index's shape.
+ *
+ * @example
+ * const x = tg.tensor([[10, 20, 30], [40, 50, 60]]);
+ * console.log(tg.gather(x, 1, tg.tensor([[2], [0]], { dtype: "int32" })).toArray()); // [[30], [40]]
+ */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex("gather", index);
   return run("gather", [x, index], { axis: normAxis("gather", dim, x.ndim) });
 }
 
-/** zeros(shape) with `src` summed in at `index` along `dim` (the transpose of gather). */
+/**
+ * zeros(shape) with `src` summed in at `index` along `dim` (the transpose of gather).
+ *
+ * @example
+ * const idx = tg.tensor([0, 2, 0], { dtype: "int32" });
+ * console.log(tg.scatterAdd(tg.tensor([1, 2, 3]), 0, idx, [3]).toArray()); // [4, 0, 2]
+ */
 export function scatterAdd(
   src: Tensor,
   dim: number,
@@ -506,7 +755,13 @@ export function scatterAdd(
   });
 }
 
-/** Whole slices along `dim` at 1-D int32 `index` (embedding lookup is indexSelect on axis 0). */
+/**
+ * Whole slices along `dim` at 1-D int32 `index` (embedding lookup is indexSelect on axis 0).
+ *
+ * @example
+ * const w = tg.tensor([[0, 0], [1, 1], [2, 2]]);
+ * console.log(tg.indexSelect(w, 0, tg.tensor([2, 0], { dtype: "int32" })).toArray()); // [[2, 2], [0, 0]]
+ */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex("indexSelect", index);
   if (index.ndim !== 1) {
@@ -562,7 +817,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-/** Sum `g` down to `shape` (the transpose of broadcasting). */
+/**
+ * Sum `g` down to `shape` (the transpose of broadcasting).
+ *
+ * @example
+ * console.log(tg.sumTo(tg.ones([2, 3]), [1, 3]).toArray()); // [[2, 2, 2]]
+ */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;

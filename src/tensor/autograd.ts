@@ -28,7 +28,12 @@ export interface Node {
 
 let gradEnabled = true;
 
-/** Whether ops currently record the tape. */
+/**
+ * Whether ops currently record the tape.
+ *
+ * @example
+ * console.log(tg.isGradEnabled(), tg.noGrad(() => tg.isGradEnabled())); // true false
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

@@ -128,15 +128,32 @@ export function ones(shape: readonly number[], opts?: CreateOptions): Tensor {
   return full(shape, 1, opts);
 }
 
-/** Zeros with `like`'s shape and (unless overridden) dtype. */
+/**
+ * Zeros with `like`'s shape and (unless overridden) dtype.
+ *
+ * @example
+ * console.log(tg.zerosLike(tg.ones([2], { dtype: "int32" })).toArray()); // [0, 0]
+ */
 export function zerosLike(like: Tensor, opts?: CreateOptions): Tensor {
   return full(like.shape, 0, { dtype: like.dtype, ...opts });
 }
 
+/**
+ * Ones with `like`'s shape and (unless overridden) dtype.
+ *
+ * @example
+ * console.log(tg.onesLike(tg.zeros([2])).toArray()); // [1, 1]
+ */
 export function onesLike(like: Tensor, opts?: CreateOptions): Tensor {
   return full(like.shape, 1, { dtype: like.dtype, ...opts });
 }
 
+/**
+ * A constant with `like`'s shape and (unless overridden) dtype.
+ *
+ * @example
+ * console.log(tg.fullLike(tg.zeros([2]), 7).toArray()); // [7, 7]
+ */
 export function fullLike(like: Tensor, value: number, opts?: CreateOptions): Tensor {
   return full(like.shape, value, { dtype: like.dtype, ...opts });
 }
@@ -262,12 +279,22 @@ export function randperm(n: number, opts?: { generator?: Generator }): Tensor {
   return new Tensor(p, "int32", [n]);
 }
 
-/** Uniform samples shaped like `like`. */
+/**
+ * Uniform samples shaped like `like`.
+ *
+ * @example
+ * console.log(tg.randLike(tg.zeros([2, 3])).shape); // [2, 3]
+ */
 export function randLike(like: Tensor, opts?: RandomOptions): Tensor {
   return rand(like.shape, { dtype: like.dtype, ...opts });
 }
 
-/** Normal samples shaped like `like`. */
+/**
+ * Normal samples shaped like `like`.
+ *
+ * @example
+ * console.log(tg.randnLike(tg.zeros([4], { dtype: "float64" })).dtype); // "float64"
+ */
 export function randnLike(like: Tensor, opts?: RandomOptions): Tensor {
   return randn(like.shape, { dtype: like.dtype, ...opts });
 }

@@ -1,7 +1,12 @@
 import { type DType, allocate } from "./dtype.ts";
 import { Tensor } from "./tensor.ts";
 
-/** A 0-d tensor holding `value`. */
+/**
+ * A 0-d tensor holding `value`.
+ *
+ * @example
+ * console.log(tg.scalar(3, "int32").shape, tg.scalar(3).item()); // [] 3
+ */
 export function scalar(value: number, dtype: DType = "float32"): Tensor {
   const data = allocate(dtype, 1);
   data[0] = value;

@@ -20,6 +20,13 @@ export type TensorLike = Tensor | number;
 /** Nested JavaScript arrays, as returned by `toArray()`. */
 export type NestedArray = number | boolean | NestedArray[];
 
+/**
+ *
+ *
+ * @example
+ * const t = new tg.Tensor(new Float32Array([1, 2, 3, 4]), "float32", [2, 2]);
+ * console.log(t.t().toArray(), t.strides); // [[1, 3], [2, 4]] [2, 1]
+ */
 export class Tensor implements View {
   /** When true, ops on this tensor are recorded so `backward()` can compute its gradient. */
   requiresGrad = false;

@@ -1,6 +1,11 @@
 /**
  * Ctrl-C handling for training loops: the first SIGINT (or SIGTERM) only sets `requested`, so the
  * loop can finish its step, save a checkpoint and exit cleanly; a second one exits at once.
+ *
+ * @example
+ * const stop = new tg.train.Interrupt();
+ * console.log(stop.requested); // false
+ * stop.dispose();
  */
 export class Interrupt {
   requested = false;

@@ -62,6 +62,14 @@ export function saveTrainingState(
  * Restore a checkpoint written by `saveTrainingState` into `state` (model weights, optimizer,
  * scheduler, default generator) and return the saved position and `extra`. A checkpoint whose
  * tensor names or shapes do not match the model is rejected before anything is changed.
+ *
+ * @example
+ * const { mkdtempSync } = process.getBuiltinModule("node:fs");
+ * const dir = mkdtempSync(process.getBuiltinModule("node:os").tmpdir() + "/tg-");
+ * const model = new tg.nn.Linear(2, 1);
+ * tg.train.saveTrainingState(dir + "/c.safetensors", { model }, { epoch: 3, batch: 5, step: 42 }, { note: "hi" });
+ * const pos = tg.train.loadTrainingState(dir + "/c.safetensors", { model: new tg.nn.Linear(2, 1) });
+ * console.log(pos.epoch, pos.batch, pos.step, pos.extra.note); // 3 5 42 "hi"
  */
 export function loadTrainingState(
   path: string,

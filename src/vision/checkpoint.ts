@@ -22,6 +22,16 @@ export interface ImageModelMeta {
  * Rebuild the model of a run's `model.safetensors`, `best.safetensors` or `checkpoint-*.safetensors`
  * and load its weights. A file without tsgrad's model description, or whose tensors do not fit
  * the described model, is an error naming the file.
+ *
+ * @example
+ * const { mkdtempSync } = process.getBuiltinModule("node:fs");
+ * const dir = mkdtempSync(process.getBuiltinModule("node:os").tmpdir() + "/tg-");
+ * await tg.vision.trainImageClassifier(
+ *   { model: "logistic", data: "fashion-mnist-sample", epochs: 1, batchSize: 100, valSize: 0, trainLimit: 200, workers: 0 },
+ *   { dir, progress: null, report: false },
+ * );
+ * const { model, meta } = tg.vision.loadImageClassifier(dir + "/model.safetensors");
+ * console.log(meta.classes.length, model.forward(tg.zeros([1, 1, 28, 28])).shape); // 10 [1, 10]
  */
 export function loadImageClassifier(path: string): { model: Layer; meta: ImageModelMeta } {
   const ck = loadCheckpoint(path);

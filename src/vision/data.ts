@@ -80,7 +80,14 @@ export function loadImageData(
   return { train, test, classes: train.classes, mean, std };
 }
 
-/** Per-channel mean and standard deviation of a dataset's pixels scaled to [0, 1]. */
+/**
+ * Per-channel mean and standard deviation of a dataset's pixels scaled to [0, 1].
+ *
+ * @example
+ * const d = tg.vision.loadImageData("fashion-mnist-sample");
+ * const { mean, std } = tg.vision.channelStats(d.test);
+ * console.log(mean[0]! > 0.2 && mean[0]! < 0.4, std[0]! > 0.3); // true true
+ */
 export function channelStats(ds: ImageDataset): { mean: number[]; std: number[] } {
   const { pixels } = ds.toArrays();
   const plane = ds.height * ds.width;

@@ -120,7 +120,13 @@ export interface ImageTrainResult {
   model: Layer;
 }
 
-/** The transforms for training (augmented) and evaluation. */
+/**
+ * The transforms for training (augmented) and evaluation.
+ *
+ * @example
+ * const d = tg.vision.loadImageData("fashion-mnist-sample");
+ * console.log(tg.vision.imageTransforms({ augment: true, cropPadding: 2 }, d, true).map((t) => t.kind)); // ["randomCrop", "randomHorizontalFlip", "toTensor", "normalize"]
+ */
 export function imageTransforms(
   cfg: Pick<ImageTrainConfig, "augment" | "cropPadding">,
   data: Pick<ImageData, "mean" | "std" | "train">,
@@ -228,7 +234,16 @@ function makeScheduler(
   }
 }
 
-/** Check a config for values that cannot work, naming the field. */
+/**
+ * Check a config for values that cannot work, naming the field.
+ *
+ * @example
+ * try {
+ *   tg.vision.validateImageConfig({ ...tg.vision.defaultImageConfig, batchSize: 0 });
+ * } catch (e) {
+ *   console.log((e as Error).message); // "train image: batchSize must be positive, got 0"
+ * }
+ */
 export function validateImageConfig(cfg: ImageTrainConfig): void {
   const positive: (keyof ImageTrainConfig)[] = ["epochs", "batchSize", "lr", "width"];
   for (const k of positive) {
@@ -261,6 +276,15 @@ export function validateImageConfig(cfg: ImageTrainConfig): void {
 /**
  * Train (or resume) an image classifier; see the module comment. Returns the run folder, how it
  * ended, the summary and the trained model.
+ *
+ * @example
+ * const { mkdtempSync } = process.getBuiltinModule("node:fs");
+ * const dir = mkdtempSync(process.getBuiltinModule("node:os").tmpdir() + "/tg-");
+ * const r = await tg.vision.trainImageClassifier(
+ *   { model: "logistic", data: "fashion-mnist-sample", epochs: 1, batchSize: 100, valSize: 0, trainLimit: 500, workers: 0 },
+ *   { dir, progress: null, report: false },
+ * );
+ * console.log(r.status, (r.summary!.testAccuracy as number) > 0.3); // "finished" true
  */
 export async function trainImageClassifier(
   cfgIn: Partial<ImageTrainConfig>,
