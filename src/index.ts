@@ -9,9 +9,14 @@
  * console.log(x.grad!.toArray()); // [[7, 11], [9, 13]]
  */
 import { jsBackend } from "./backends/js/index.ts";
-import { registerBackend } from "./backends/backend.ts";
+import { nativeBackend } from "./backends/native/index.ts";
+import { registerBackend, setDefaultBackendChooser } from "./backends/backend.ts";
 
 registerBackend(jsBackend);
+// The oneDNN addon is optional: it is probed lazily, and where it cannot load (a browser, a
+// machine without libdnnl) the reference backend is the default.
+registerBackend(nativeBackend);
+setDefaultBackendChooser(() => (nativeBackend.available() ? nativeBackend : jsBackend));
 
 export { Tensor, type TensorLike, type NestedArray } from "./tensor/tensor.ts";
 export { type DType, type TypedArray } from "./tensor/dtype.ts";
@@ -117,6 +122,7 @@ export {
   kernelStats,
 } from "./backends/backend.ts";
 export { jsBackend } from "./backends/js/index.ts";
+export { nativeBackend } from "./backends/native/index.ts";
 export * as F from "./nn/functional.ts";
 export * as nn from "./nn/index.ts";
 export * as optim from "./optim/index.ts";

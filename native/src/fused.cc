@@ -1,0 +1,570 @@
+// Fused kernels for composite ops, each a forward (training) primitive and its backward:
+// softmax / logsoftmax, layer normalisation, LRN across channels, GELU (erf and tanh), and one
+// unidirectional LSTM layer (oneDNN's vanilla LSTM, whose gate order i, f, c̃, o is PyTorch's
+// i, f, g, o). Inputs may be strided views; those the primitives need dense are gathered into
+// scratch. Workspaces that must live from forward to backward are returned to JS as Uint8Arrays,
+// so the garbage collector owns them like any other tensor storage.
+#include "common.h"
+
+namespace tsg {
+
+namespace {
+
+using algo = dnnl::algorithm;
+using prop = dnnl::prop_kind;
+
+/** A dense float pointer to the view's data, gathering it into scratch `slot` when strided. */
+float* dense(const View& v, int slot) {
+  if (v.contiguous()) return v.at<float>();
+  float* p = static_cast<float*>(scratch(slot, v.numel() * sizeof(float) + 64));
+  copy_to_dense(reinterpret_cast<char*>(p), v);
+  return p;
+}
+
+void key_view(std::vector<int64_t>& k, const View& v) {
+  k.push_back(v.nd);
+  k.insert(k.end(), v.shape, v.shape + v.nd);
+  k.insert(k.end(), v.strides, v.strides + v.nd);
+}
+
+dnnl::memory mem(const dnnl::memory::desc& md, const void* p) {
+  return dnnl::memory(md, engine(), const_cast<void*>(p));
+}
+
+Napi::Value workspace(Napi::Env env, const dnnl::memory::desc& md, void** ptr) {
+  const size_t bytes = md.get_size();
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, std::max<size_t>(bytes, 1));
+  *ptr = buf.Data();
+  return Napi::Uint8Array::New(env, std::max<size_t>(bytes, 1), buf, 0);
+}
+
+bool all_f32(std::initializer_list<const View*> vs) {
+  for (const View* v : vs)
+    if (v->a.dtype != F32 || v->numel() == 0) return false;
+  return true;
+}
+
+// ------------------------------------------------------------------ softmax, logsoftmax
+
+struct Softmax {
+  dnnl::primitive fwd, bwd;
+  dnnl::memory::desc md;
+};
+Cache<Softmax> softmax_cache;
+
+Softmax* softmax_entry(bool log, const View& x, int axis) {
+  std::vector<int64_t> key{log, axis, x.nd};
+  key.insert(key.end(), x.shape, x.shape + x.nd);
+  return softmax_cache.get(key, [&] {
+    auto md = plain_md(dims(x.shape, x.shape + x.nd));
+    auto e = std::make_unique<Softmax>();
+    e->md = md;
+    if (log) {
+      auto fpd = dnnl::logsoftmax_forward::primitive_desc(
+          dnnl::logsoftmax_forward::desc(prop::forward_training, md, axis), engine());
+      auto bpd = dnnl::logsoftmax_backward::primitive_desc(
+          dnnl::logsoftmax_backward::desc(md, md, axis), engine(), fpd);
+      e->fwd = dnnl::logsoftmax_forward(fpd);
+      e->bwd = dnnl::logsoftmax_backward(bpd);
+    } else {
+      auto fpd = dnnl::softmax_forward::primitive_desc(
+          dnnl::softmax_forward::desc(prop::forward_training, md, axis), engine());
+      auto bpd = dnnl::softmax_backward::primitive_desc(
+          dnnl::softmax_backward::desc(md, md, axis), engine(), fpd);
+      e->fwd = dnnl::softmax_forward(fpd);
+      e->bwd = dnnl::softmax_backward(bpd);
+    }
+    return e;
+  });
+}
+
+// softmax(log, y, x, meta[x, axis])
+Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool log = info[0].As<Napi::Boolean>();
+  Arr y = get_array(env, info[1]);
+  Meta m = get_meta(env, info[3]);
+  View x;
+  if (!read_view(env, info[2], m, x)) return decline(env, "softmax", "rank");
+  const int axis = static_cast<int>(m.next());
+  if (!all_f32({&x}) || y.dtype != F32 || x.nd == 0) return decline(env, "softmax", "dtype");
+  Softmax* e = softmax_entry(log, x, axis);
+  const float* src = x.at<float>();
+  if (!x.contiguous()) {
+    // Gather into y and normalise in place.
+    copy_to_dense(y.data, x);
+    src = reinterpret_cast<float*>(y.data);
+  }
+  if (!x.contiguous() && any_nan(src, x.numel())) {
+    // src is y itself here; keep the NaN positions before the primitive overwrites them.
+    float* copy = static_cast<float*>(scratch(3, x.numel() * sizeof(float)));
+    std::memcpy(copy, src, x.numel() * sizeof(float));
+    src = copy;
+  }
+  e->fwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, src)}, {DNNL_ARG_DST, mem(e->md, y.data)}});
+  // oneDNN's max-shifted exp gives finite values in a row holding NaN; the reference makes the
+  // whole row NaN (as PyTorch). Checked with one read pass, fixed only when a NaN is present.
+  if (any_nan(src, x.numel())) {
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < axis; i++) outer *= x.shape[i];
+    for (int i = axis + 1; i < x.nd; i++) inner *= x.shape[i];
+    const int64_t len = x.shape[axis];
+    float* out = reinterpret_cast<float*>(y.data);
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t i = 0; i < inner; i++) {
+        const int64_t base = o * len * inner + i;
+        bool nan = false;
+        for (int64_t k = 0; k < len && !nan; k++) nan = src[base + k * inner] != src[base + k * inner];
+        if (nan)
+          for (int64_t k = 0; k < len; k++) out[base + k * inner] = NAN;
+      }
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// softmaxBackward(log, dx, y, dy, meta[y, dy, axis])
+Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool log = info[0].As<Napi::Boolean>();
+  Arr dx = get_array(env, info[1]);
+  Meta m = get_meta(env, info[4]);
+  View y, dy;
+  if (!read_view(env, info[2], m, y) || !read_view(env, info[3], m, dy))
+    return decline(env, "softmax backward", "rank");
+  const int axis = static_cast<int>(m.next());
+  if (!all_f32({&y, &dy})) return decline(env, "softmax backward", "dtype");
+  Softmax* e = softmax_entry(log, y, axis);
+  e->bwd.execute(stream(), {{DNNL_ARG_DST, mem(e->md, dense(y, 3))},
+                            {DNNL_ARG_DIFF_DST, mem(e->md, dense(dy, 4))},
+                            {DNNL_ARG_DIFF_SRC, mem(e->md, dx.data)}});
+  return Napi::Boolean::New(env, true);
+}
+
+// ------------------------------------------------------------------ layer normalisation
+
+struct LayerNorm {
+  dnnl::layer_normalization_forward fwd;
+  dnnl::layer_normalization_backward bwd;
+  dnnl::memory::desc data, stat, vec;
+};
+Cache<LayerNorm> ln_cache;
+
+LayerNorm* ln_entry(int64_t rows, int64_t d, float eps, bool scale, bool shift) {
+  int64_t eps_bits;
+  static_assert(sizeof(float) <= sizeof(int64_t));
+  float e = eps;
+  std::memcpy(&eps_bits, &e, sizeof(float));
+  eps_bits &= 0xffffffff;
+  return ln_cache.get({rows, d, eps_bits, scale, shift}, [&] {
+    auto data = plain_md({rows, d}), stat = plain_md({rows}), vec = plain_md({d});
+    auto flags = dnnl::normalization_flags::none;
+    if (scale) flags = flags | dnnl::normalization_flags::use_scale;
+    if (shift) flags = flags | dnnl::normalization_flags::use_shift;
+    auto fpd = dnnl::layer_normalization_forward::primitive_desc(
+        dnnl::layer_normalization_forward::desc(prop::forward_training, data, stat, eps, flags),
+        engine());
+    auto bpd = dnnl::layer_normalization_backward::primitive_desc(
+        dnnl::layer_normalization_backward::desc(scale || shift ? prop::backward
+                                                                : prop::backward_data,
+                                                 data, data, stat, eps, flags),
+        engine(), fpd);
+    return std::make_unique<LayerNorm>(LayerNorm{dnnl::layer_normalization_forward(fpd),
+                                                 dnnl::layer_normalization_backward(bpd), data,
+                                                 stat, vec});
+  });
+}
+
+// layerNorm(y, mean, var, x, w|null, b|null, meta[x, w?, b?, d, eps])
+Napi::Value LayerNormFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr y = get_array(env, info[0]), mean = get_array(env, info[1]), var = get_array(env, info[2]);
+  Meta m = get_meta(env, info[6]);
+  View x, w, b;
+  const bool hw = !info[4].IsNull(), hb = !info[5].IsNull();
+  if (!read_view(env, info[3], m, x) || (hw && !read_view(env, info[4], m, w)) ||
+      (hb && !read_view(env, info[5], m, b)))
+    return decline(env, "layerNorm", "rank");
+  const int64_t d = m.next();
+  const float eps = static_cast<float>(m.nextf());
+  if (!all_f32({&x}) || (hw && !all_f32({&w})) || (hb && !all_f32({&b})) || d == 0)
+    return decline(env, "layerNorm", "dtype");
+  const int64_t rows = x.numel() / d;
+  LayerNorm* e = ln_entry(rows, d, eps, hw, hb);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, mem(e->data, dense(x, 3))},
+      {DNNL_ARG_DST, mem(e->data, y.data)},
+      {DNNL_ARG_MEAN, mem(e->stat, mean.data)},
+      {DNNL_ARG_VARIANCE, mem(e->stat, var.data)}};
+  if (hw) args.emplace(DNNL_ARG_SCALE, mem(e->vec, dense(w, 4)));
+  if (hb) args.emplace(DNNL_ARG_SHIFT, mem(e->vec, dense(b, 5)));
+  e->fwd.execute(stream(), args);
+  return Napi::Boolean::New(env, true);
+}
+
+// layerNormBackward(dx, dw|null, db|null, x, w|null, b|null, mean, var, dy,
+//                   meta[x, w?, b?, dy, d, eps])
+Napi::Value LayerNormBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr dx = get_array(env, info[0]);
+  Meta m = get_meta(env, info[9]);
+  View x, w, b, dy;
+  const bool hw = !info[4].IsNull(), hb = !info[5].IsNull();
+  if (!read_view(env, info[3], m, x) || (hw && !read_view(env, info[4], m, w)) ||
+      (hb && !read_view(env, info[5], m, b)) || !read_view(env, info[8], m, dy))
+    return decline(env, "layerNorm backward", "rank");
+  const int64_t d = m.next();
+  const float eps = static_cast<float>(m.nextf());
+  Arr mean = get_array(env, info[6]), var = get_array(env, info[7]);
+  const int64_t rows = x.numel() / d;
+  LayerNorm* e = ln_entry(rows, d, eps, hw, hb);
+  // The primitive always produces the diff scale/shift it has; JS may not want them.
+  float* dw = hw ? (info[1].IsNull() ? static_cast<float*>(scratch(6, d * 4))
+                                     : reinterpret_cast<float*>(get_array(env, info[1]).data))
+                 : nullptr;
+  float* db = hb ? (info[2].IsNull() ? static_cast<float*>(scratch(7, d * 4))
+                                     : reinterpret_cast<float*>(get_array(env, info[2]).data))
+                 : nullptr;
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, mem(e->data, dense(x, 3))},
+      {DNNL_ARG_DIFF_DST, mem(e->data, dense(dy, 4))},
+      {DNNL_ARG_MEAN, mem(e->stat, mean.data)},
+      {DNNL_ARG_VARIANCE, mem(e->stat, var.data)},
+      {DNNL_ARG_DIFF_SRC, mem(e->data, dx.data)}};
+  if (hw) {
+    args.emplace(DNNL_ARG_SCALE, mem(e->vec, dense(w, 5)));
+    args.emplace(DNNL_ARG_DIFF_SCALE, mem(e->vec, dw));
+  }
+  if (hb) {
+    args.emplace(DNNL_ARG_SHIFT, mem(e->vec, dense(b, 8)));
+    args.emplace(DNNL_ARG_DIFF_SHIFT, mem(e->vec, db));
+  }
+  e->bwd.execute(stream(), args);
+  return Napi::Boolean::New(env, true);
+}
+
+// ------------------------------------------------------------------ LRN across channels
+
+struct Lrn {
+  dnnl::lrn_forward fwd;
+  dnnl::lrn_backward bwd;
+  dnnl::memory::desc md, ws;
+};
+Cache<Lrn> lrn_cache;
+
+Lrn* lrn_entry(const View& x, int64_t size, float alpha, float beta, float k) {
+  std::vector<int64_t> key{size};
+  for (float f : {alpha, beta, k}) {
+    int32_t bits;
+    std::memcpy(&bits, &f, 4);
+    key.push_back(bits);
+  }
+  key.insert(key.end(), x.shape, x.shape + x.nd);
+  return lrn_cache.get(key, [&] {
+    auto md = plain_md(dims(x.shape, x.shape + x.nd));
+    auto fpd = dnnl::lrn_forward::primitive_desc(
+        dnnl::lrn_forward::desc(prop::forward_training, algo::lrn_across_channels, md, size,
+                                alpha, beta, k),
+        engine());
+    auto bpd = dnnl::lrn_backward::primitive_desc(
+        dnnl::lrn_backward::desc(algo::lrn_across_channels, md, md, size, alpha, beta, k),
+        engine(), fpd);
+    return std::make_unique<Lrn>(
+        Lrn{dnnl::lrn_forward(fpd), dnnl::lrn_backward(bpd), md, fpd.workspace_desc()});
+  });
+}
+
+// lrn(y, x, meta[x, size, alpha, beta, k]) -> workspace (Uint8Array) | false
+Napi::Value LrnFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr y = get_array(env, info[0]);
+  Meta m = get_meta(env, info[2]);
+  View x;
+  if (!read_view(env, info[1], m, x)) return decline(env, "localResponseNorm", "rank");
+  const int64_t size = m.next();
+  const float alpha = m.nextf(), beta = m.nextf(), k = m.nextf();
+  // oneDNN centres odd windows only; PyTorch's even windows reach one further back.
+  if (!all_f32({&x}) || size % 2 == 0 || x.nd < 3 || x.nd > 5)
+    return decline(env, "localResponseNorm", "shape");
+  Lrn* e = lrn_entry(x, size, alpha, beta, k);
+  void* ws = nullptr;
+  Napi::Value wsv = workspace(env, e->ws, &ws);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, mem(e->md, dense(x, 3))},
+                                             {DNNL_ARG_DST, mem(e->md, y.data)}};
+  if (e->ws.get_size() > 0) args.emplace(DNNL_ARG_WORKSPACE, mem(e->ws, ws));
+  e->fwd.execute(stream(), args);
+  return wsv;
+}
+
+// lrnBackward(dx, x, dy, ws, meta[x, dy, size, alpha, beta, k])
+Napi::Value LrnBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr dx = get_array(env, info[0]);
+  Meta m = get_meta(env, info[4]);
+  View x, dy;
+  if (!read_view(env, info[1], m, x) || !read_view(env, info[2], m, dy))
+    return decline(env, "localResponseNorm backward", "rank");
+  const int64_t size = m.next();
+  const float alpha = m.nextf(), beta = m.nextf(), k = m.nextf();
+  Arr ws = get_array(env, info[3]);
+  Lrn* e = lrn_entry(x, size, alpha, beta, k);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, mem(e->md, dense(x, 3))},
+                                             {DNNL_ARG_DIFF_DST, mem(e->md, dense(dy, 4))},
+                                             {DNNL_ARG_DIFF_SRC, mem(e->md, dx.data)}};
+  if (e->ws.get_size() > 0) args.emplace(DNNL_ARG_WORKSPACE, mem(e->ws, ws.data));
+  e->bwd.execute(stream(), args);
+  return Napi::Boolean::New(env, true);
+}
+
+// ------------------------------------------------------------------ GELU
+
+struct Gelu {
+  dnnl::eltwise_forward fwd;
+  dnnl::eltwise_backward bwd;
+  dnnl::memory::desc md;
+};
+Cache<Gelu> gelu_cache;
+
+Gelu* gelu_entry(bool tanh, int64_t n) {
+  return gelu_cache.get({tanh, n}, [&] {
+    const algo a = tanh ? algo::eltwise_gelu_tanh : algo::eltwise_gelu_erf;
+    auto md = plain_md({n});
+    auto fpd = dnnl::eltwise_forward::primitive_desc(
+        dnnl::eltwise_forward::desc(prop::forward_training, a, md), engine());
+    auto bpd = dnnl::eltwise_backward::primitive_desc(dnnl::eltwise_backward::desc(a, md, md),
+                                                      engine(), fpd);
+    return std::make_unique<Gelu>(
+        Gelu{dnnl::eltwise_forward(fpd), dnnl::eltwise_backward(bpd), md});
+  });
+}
+
+// gelu(tanh, y, x, meta[x])
+Napi::Value GeluFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool tanh = info[0].As<Napi::Boolean>();
+  Arr y = get_array(env, info[1]);
+  Meta m = get_meta(env, info[3]);
+  View x;
+  if (!read_view(env, info[2], m, x) || !all_f32({&x})) return decline(env, "gelu", "dtype");
+  Gelu* e = gelu_entry(tanh, x.numel());
+  const float* src = x.at<float>();
+  if (!x.contiguous()) {
+    copy_to_dense(y.data, x);
+    src = reinterpret_cast<float*>(y.data);
+  }
+  e->fwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, src)}, {DNNL_ARG_DST, mem(e->md, y.data)}});
+  return Napi::Boolean::New(env, true);
+}
+
+// geluBackward(tanh, dx, x, dy, meta[x, dy])
+Napi::Value GeluBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool tanh = info[0].As<Napi::Boolean>();
+  Arr dx = get_array(env, info[1]);
+  Meta m = get_meta(env, info[4]);
+  View x, dy;
+  if (!read_view(env, info[2], m, x) || !read_view(env, info[3], m, dy))
+    return decline(env, "gelu backward", "rank");
+  Gelu* e = gelu_entry(tanh, x.numel());
+  e->bwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, dense(x, 3))},
+                            {DNNL_ARG_DIFF_DST, mem(e->md, dense(dy, 4))},
+                            {DNNL_ARG_DIFF_SRC, mem(e->md, dx.data)}});
+  return Napi::Boolean::New(env, true);
+}
+
+// ------------------------------------------------------------------ LSTM layer
+
+/** One primitive argument with a reorder from/to the caller's layout when they differ. */
+struct Staged {
+  dnnl::memory::desc user, inner;
+  bool reorder = false;
+  dnnl::reorder r;
+  static Staged in(const dnnl::memory::desc& user, const dnnl::memory::desc& inner) {
+    Staged s{user, inner, user != inner, {}};
+    if (s.reorder)
+      s.r = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), inner));
+    return s;
+  }
+  static Staged out(const dnnl::memory::desc& inner, const dnnl::memory::desc& user) {
+    Staged s{user, inner, user != inner, {}};
+    if (s.reorder)
+      s.r = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), inner, engine(), user));
+    return s;
+  }
+  dnnl::memory stage_in(const void* p, int slot) const {
+    dnnl::memory u = mem(user, p);
+    if (!reorder) return u;
+    dnnl::memory i(inner, engine(), scratch(slot, inner.get_size()));
+    r.execute(stream(), u, i);
+    return i;
+  }
+};
+
+struct Lstm {
+  dnnl::lstm_forward fwd;
+  dnnl::lstm_backward bwd;
+  bool training;
+  dnnl::memory::desc layer_in, layer_out, state, bias, ws;
+  Staged wl, wi;              // forward weights (layer, iter)
+  Staged bwl, bwi;            // backward weights
+  Staged dwl, dwi;            // backward diff weights -> dense PyTorch layout
+};
+Cache<Lstm> lstm_cache;
+
+/** PyTorch's [4H, in] weight as oneDNN's ldigo dims {1, 1, in, 4, H}: a strided view, no copy. */
+dnnl::memory::desc torch_weights(int64_t in, int64_t H, int64_t s0, int64_t s1) {
+  return dnnl::memory::desc({1, 1, in, 4, H}, dt::f32, {4 * H * in, 4 * H * in, s1, H * s0, s0});
+}
+
+Lstm* lstm_entry(int64_t T, int64_t B, int64_t I, int64_t H, bool reverse, bool training,
+                 const View& wih, const View& whh) {
+  std::vector<int64_t> key{T, B, I, H, reverse, training};
+  key_view(key, wih);
+  key_view(key, whh);
+  return lstm_cache.get(key, [&] {
+    const auto dir = reverse ? dnnl::rnn_direction::unidirectional_right2left
+                             : dnnl::rnn_direction::unidirectional_left2right;
+    auto layer_in = plain_md({T, B, I}), layer_out = plain_md({T, B, H});
+    auto state = plain_md({1, 1, B, H}), bias = plain_md({1, 1, 4, H});
+    auto any_wl = dnnl::memory::desc({1, 1, I, 4, H}, dt::f32, tag::any);
+    auto any_wi = dnnl::memory::desc({1, 1, H, 4, H}, dt::f32, tag::any);
+    auto fd = dnnl::lstm_forward::desc(training ? prop::forward_training : prop::forward_inference,
+                                       dir, layer_in, state, state, any_wl, any_wi, bias,
+                                       layer_out, state, state);
+    auto fpd = dnnl::lstm_forward::primitive_desc(fd, engine());
+    auto e = std::make_unique<Lstm>();
+    e->fwd = dnnl::lstm_forward(fpd);
+    e->training = training;
+    e->layer_in = layer_in;
+    e->layer_out = layer_out;
+    e->state = state;
+    e->bias = bias;
+    e->ws = training ? fpd.workspace_desc() : dnnl::memory::desc();
+    auto uwl = torch_weights(I, H, wih.strides[0], wih.strides[1]);
+    auto uwi = torch_weights(H, H, whh.strides[0], whh.strides[1]);
+    e->wl = Staged::in(uwl, fpd.weights_layer_desc());
+    e->wi = Staged::in(uwi, fpd.weights_iter_desc());
+    if (training) {
+      auto bd = dnnl::lstm_backward::desc(
+          prop::backward, dir, layer_in, state, state, any_wl, any_wi, bias, layer_out, state,
+          state, layer_in, state, state, any_wl, any_wi, bias, layer_out, state, state);
+      auto bpd = dnnl::lstm_backward::primitive_desc(bd, engine(), fpd);
+      e->bwd = dnnl::lstm_backward(bpd);
+      e->bwl = Staged::in(uwl, bpd.weights_layer_desc());
+      e->bwi = Staged::in(uwi, bpd.weights_iter_desc());
+      e->dwl = Staged::out(bpd.diff_weights_layer_desc(), torch_weights(I, H, I, 1));
+      e->dwi = Staged::out(bpd.diff_weights_iter_desc(), torch_weights(H, H, H, 1));
+    }
+    return e;
+  });
+}
+
+// lstm(out, hN, cN, x, h0, c0, wih, whh, bias, meta[x, h0, c0, wih, whh, reverse, training])
+//   -> workspace (training) | true | false
+Napi::Value LstmFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr out = get_array(env, info[0]), hN = get_array(env, info[1]), cN = get_array(env, info[2]);
+  Arr bias = get_array(env, info[8]);
+  Meta m = get_meta(env, info[9]);
+  View x, h0, c0, wih, whh;
+  if (!read_view(env, info[3], m, x) || !read_view(env, info[4], m, h0) ||
+      !read_view(env, info[5], m, c0) || !read_view(env, info[6], m, wih) ||
+      !read_view(env, info[7], m, whh))
+    return decline(env, "lstmLayer", "rank");
+  const bool reverse = m.next() != 0, training = m.next() != 0;
+  if (!all_f32({&x, &h0, &c0, &wih, &whh}) || bias.dtype != F32)
+    return decline(env, "lstmLayer", "dtype");
+  const int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = whh.shape[1];
+  Lstm* e = lstm_entry(T, B, I, H, reverse, training, wih, whh);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC_LAYER, mem(e->layer_in, dense(x, 0))},
+      {DNNL_ARG_SRC_ITER, mem(e->state, dense(h0, 1))},
+      {DNNL_ARG_SRC_ITER_C, mem(e->state, dense(c0, 2))},
+      {DNNL_ARG_WEIGHTS_LAYER, e->wl.stage_in(wih.ptr(), 3)},
+      {DNNL_ARG_WEIGHTS_ITER, e->wi.stage_in(whh.ptr(), 4)},
+      {DNNL_ARG_BIAS, mem(e->bias, bias.data)},
+      {DNNL_ARG_DST_LAYER, mem(e->layer_out, out.data)},
+      {DNNL_ARG_DST_ITER, mem(e->state, hN.data)},
+      {DNNL_ARG_DST_ITER_C, mem(e->state, cN.data)}};
+  Napi::Value result = Napi::Boolean::New(env, true);
+  if (training) {
+    void* ws = nullptr;
+    result = workspace(env, e->ws, &ws);
+    args.emplace(DNNL_ARG_WORKSPACE, mem(e->ws, ws));
+  }
+  e->fwd.execute(stream(), args);
+  return result;
+}
+
+// lstmBackward(dx, dh0, dc0, dwih, dwhh, dbias, [x, h0, c0, wih, whh, bias, out, hN, cN, dout,
+//              dhN, dcN, ws], meta[x, h0, c0, wih, whh, dout, dhN, dcN, reverse])
+Napi::Value LstmBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr dx = get_array(env, info[0]), dh0 = get_array(env, info[1]), dc0 = get_array(env, info[2]);
+  Arr dwih = get_array(env, info[3]), dwhh = get_array(env, info[4]);
+  Arr dbias = get_array(env, info[5]);
+  Napi::Array a = info[6].As<Napi::Array>();
+  Meta m = get_meta(env, info[7]);
+  View x, h0, c0, wih, whh, dout, dhN, dcN;
+  if (!read_view(env, a.Get(0u), m, x) || !read_view(env, a.Get(1u), m, h0) ||
+      !read_view(env, a.Get(2u), m, c0) || !read_view(env, a.Get(3u), m, wih) ||
+      !read_view(env, a.Get(4u), m, whh) || !read_view(env, a.Get(9u), m, dout) ||
+      !read_view(env, a.Get(10u), m, dhN) || !read_view(env, a.Get(11u), m, dcN))
+    return decline(env, "lstmLayer backward", "rank");
+  const bool reverse = m.next() != 0;
+  Arr bias = get_array(env, a.Get(5u)), out = get_array(env, a.Get(6u));
+  Arr hN = get_array(env, a.Get(7u)), cN = get_array(env, a.Get(8u));
+  Arr ws = get_array(env, a.Get(12u));
+  const int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = whh.shape[1];
+  Lstm* e = lstm_entry(T, B, I, H, reverse, true, wih, whh);
+  // oneDNN accumulates into the diff weights: start them at zero.
+  void* gwl = scratch(5, e->dwl.inner.get_size());
+  void* gwi = scratch(6, e->dwi.inner.get_size());
+  std::memset(gwl, 0, e->dwl.inner.get_size());
+  std::memset(gwi, 0, e->dwi.inner.get_size());
+  std::memset(dbias.data, 0, dbias.length * 4);
+  dnnl::memory mgwl(e->dwl.inner, engine(), gwl), mgwi(e->dwi.inner, engine(), gwi);
+  e->bwd.execute(stream(), {{DNNL_ARG_SRC_LAYER, mem(e->layer_in, dense(x, 0))},
+                            {DNNL_ARG_SRC_ITER, mem(e->state, dense(h0, 1))},
+                            {DNNL_ARG_SRC_ITER_C, mem(e->state, dense(c0, 2))},
+                            {DNNL_ARG_WEIGHTS_LAYER, e->bwl.stage_in(wih.ptr(), 3)},
+                            {DNNL_ARG_WEIGHTS_ITER, e->bwi.stage_in(whh.ptr(), 4)},
+                            {DNNL_ARG_BIAS, mem(e->bias, bias.data)},
+                            {DNNL_ARG_DST_LAYER, mem(e->layer_out, out.data)},
+                            {DNNL_ARG_DST_ITER, mem(e->state, hN.data)},
+                            {DNNL_ARG_DST_ITER_C, mem(e->state, cN.data)},
+                            {DNNL_ARG_DIFF_DST_LAYER, mem(e->layer_out, dense(dout, 7))},
+                            {DNNL_ARG_DIFF_DST_ITER, mem(e->state, dense(dhN, 8))},
+                            {DNNL_ARG_DIFF_DST_ITER_C, mem(e->state, dense(dcN, 9))},
+                            {DNNL_ARG_WORKSPACE, mem(e->ws, ws.data)},
+                            {DNNL_ARG_DIFF_SRC_LAYER, mem(e->layer_in, dx.data)},
+                            {DNNL_ARG_DIFF_SRC_ITER, mem(e->state, dh0.data)},
+                            {DNNL_ARG_DIFF_SRC_ITER_C, mem(e->state, dc0.data)},
+                            {DNNL_ARG_DIFF_WEIGHTS_LAYER, mgwl},
+                            {DNNL_ARG_DIFF_WEIGHTS_ITER, mgwi},
+                            {DNNL_ARG_DIFF_BIAS, mem(e->bias, dbias.data)}});
+  auto finish = [](const Staged& s, dnnl::memory inner, void* user) {
+    dnnl::memory u = mem(s.user, user);
+    if (s.reorder) s.r.execute(stream(), inner, u);
+    else std::memcpy(user, inner.get_data_handle(), s.user.get_size());
+  };
+  finish(e->dwl, mgwl, dwih.data);
+  finish(e->dwi, mgwi, dwhh.data);
+  return Napi::Boolean::New(env, true);
+}
+
+}  // namespace
+
+void init_fused(Napi::Env env, Napi::Object exports) {
+  def(env, exports, "softmax", SoftmaxFwd, 1);
+  def(env, exports, "softmaxBackward", SoftmaxBwd, 1);
+  def(env, exports, "layerNorm", LayerNormFwd, 0);
+  def(env, exports, "layerNormBackward", LayerNormBwd, 0);
+  def(env, exports, "lrn", LrnFwd, 0);
+  def(env, exports, "lrnBackward", LrnBwd, 0);
+  def(env, exports, "gelu", GeluFwd, 1);
+  def(env, exports, "geluBackward", GeluBwd, 1);
+  def(env, exports, "lstm", LstmFwd, 0);
+  def(env, exports, "lstmBackward", LstmBwd, 0);
+}
+
+}  // namespace tsg

@@ -1,0 +1,246 @@
+/**
+ * The native backend's fused kernels (see `src/ops/fused.ts`): softmax, logSoftmax, layerNorm,
+ * localResponseNorm, gelu and lstmLayer on oneDNN's forward-training primitives, each returning a
+ * backward closure on the matching backward primitive. Anything they do not handle (float64,
+ * empty tensors, even LRN windows, LSTMs with per-sequence lengths) returns null, and the
+ * composition runs instead. The conformance suite checks each against its composition.
+ */
+import type { FusedKernel, FusedKernels, FusedResult } from "../../ops/fused.ts";
+import { isGradEnabled } from "../../tensor/autograd.ts";
+import { TsgradError } from "../../tensor/errors.ts";
+import { Tensor } from "../../tensor/tensor.ts";
+import { MetaWriter } from "./kernels.ts";
+import type { NativeAddon } from "./loader.ts";
+
+type Grads = readonly (Tensor | null)[];
+
+const MAX_RANK = 12;
+
+function usable(ts: readonly Tensor[]): boolean {
+  return ts.every((t) => t.dtype === "float32" && t.size > 0 && t.ndim <= MAX_RANK);
+}
+
+const f32 = (data: Float32Array, shape: readonly number[]) =>
+  new Tensor(data, "float32", [...shape]);
+
+/** A float32 cotangent for `like`: the given one, or zeros when the output got none. */
+function cotangent(g: Tensor | null | undefined, like: Tensor): Tensor {
+  return g ?? f32(new Float32Array(like.size), like.shape);
+}
+
+function failed(op: string): never {
+  // The forward accepted these shapes, so the backward primitive exists: this is a bug.
+  throw new TsgradError(op, "native backward kernel declined inputs its forward accepted");
+}
+
+/**
+ * The fused kernels on top of a loaded addon (the native backend's `fused` table).
+ *
+ * @example
+ * const native = tg.findBackend("native");
+ * if (native?.available()) {
+ *   const prev = tg.getBackend().name;
+ *   tg.setBackend("native");
+ *   console.log(tg.tensor([0, 0]).softmax(0).toArray()); // [0.5, 0.5]
+ *   tg.setBackend(prev);
+ * }
+ */
+export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
+  const meta = new MetaWriter();
+  type Call = (...args: unknown[]) => unknown;
+  const call = (name: string, ...args: unknown[]) => (addon[name] as Call)(...args);
+
+  const softmaxLike =
+    (log: boolean, op: string): FusedKernel =>
+    (inputs, params): FusedResult | null => {
+      const x = inputs[0]!;
+      const axis = params.axis as number;
+      if (!usable([x]) || x.ndim === 0) return null;
+      const y = new Float32Array(x.size);
+      if (!call("softmax", log, y, x.data, meta.reset().view(x).num(axis).buf)) return null;
+      const yt = f32(y, x.shape);
+      return {
+        outputs: [yt],
+        backward: (grads: Grads, needs) => {
+          const g = grads[0];
+          if (!g || !needs[0]) return [null];
+          const dx = new Float32Array(x.size);
+          const m = meta.reset().view(yt).view(g).num(axis);
+          if (!call("softmaxBackward", log, dx, y, g.data, m.buf)) failed(op);
+          return [f32(dx, x.shape)];
+        },
+      };
+    };
+
+  const layerNorm: FusedKernel = (inputs, params) => {
+    const { k, eps, hasWeight, hasBias } = params as {
+      k: number;
+      eps: number;
+      hasWeight: boolean;
+      hasBias: boolean;
+    };
+    const x = inputs[0]!;
+    const w = hasWeight ? inputs[1]! : null;
+    const b = hasBias ? inputs[hasWeight ? 2 : 1]! : null;
+    if (!usable(inputs)) return null;
+    const d = x.shape.slice(x.ndim - k).reduce((p, q) => p * q, 1);
+    const rows = x.size / d;
+    const y = new Float32Array(x.size);
+    const mean = new Float32Array(rows);
+    const variance = new Float32Array(rows);
+    const m = meta.reset().view(x);
+    if (w) m.view(w);
+    if (b) m.view(b);
+    m.num(d, eps);
+    if (!call("layerNorm", y, mean, variance, x.data, w?.data ?? null, b?.data ?? null, m.buf)) {
+      return null;
+    }
+    return {
+      outputs: [f32(y, x.shape)],
+      backward: (grads: Grads, needs) => {
+        const g = grads[0];
+        if (!g) return inputs.map(() => null);
+        const dx = new Float32Array(x.size);
+        const dw = w && needs[1] ? new Float32Array(d) : null;
+        const db = b && needs[hasWeight ? 2 : 1] ? new Float32Array(d) : null;
+        const mb = meta.reset().view(x);
+        if (w) mb.view(w);
+        if (b) mb.view(b);
+        mb.view(g).num(d, eps);
+        const args = [dx, dw, db, x.data, w?.data ?? null, b?.data ?? null, mean, variance];
+        args.push(g.data, mb.buf);
+        if (!call("layerNormBackward", ...args)) failed("layerNorm");
+        const out: (Tensor | null)[] = [needs[0] ? f32(dx, x.shape) : null];
+        if (w) out.push(dw ? f32(dw, w.shape) : null);
+        if (b) out.push(db ? f32(db, b.shape) : null);
+        return out;
+      },
+    };
+  };
+
+  const lrn: FusedKernel = (inputs, params) => {
+    const { size, alpha, beta, k } = params as {
+      size: number;
+      alpha: number;
+      beta: number;
+      k: number;
+    };
+    const x = inputs[0]!;
+    if (!usable([x])) return null;
+    const y = new Float32Array(x.size);
+    const hyper = [size, alpha, beta, k];
+    const ws = call("lrn", y, x.data, meta.reset().view(x).list(hyper).buf);
+    if (ws === false) return null;
+    return {
+      outputs: [f32(y, x.shape)],
+      backward: (grads: Grads, needs) => {
+        const g = grads[0];
+        if (!g || !needs[0]) return [null];
+        const dx = new Float32Array(x.size);
+        const m = meta.reset().view(x).view(g).list(hyper);
+        if (!call("lrnBackward", dx, x.data, g.data, ws, m.buf)) failed("localResponseNorm");
+        return [f32(dx, x.shape)];
+      },
+    };
+  };
+
+  const gelu: FusedKernel = (inputs, params) => {
+    const x = inputs[0]!;
+    const tanh = params.approximate === "tanh";
+    if (!usable([x])) return null;
+    const y = new Float32Array(x.size);
+    if (!call("gelu", tanh, y, x.data, meta.reset().view(x).buf)) return null;
+    return {
+      outputs: [f32(y, x.shape)],
+      backward: (grads: Grads, needs) => {
+        const g = grads[0];
+        if (!g || !needs[0]) return [null];
+        const dx = new Float32Array(x.size);
+        if (!call("geluBackward", tanh, dx, x.data, g.data, meta.reset().view(x).view(g).buf)) {
+          failed("gelu");
+        }
+        return [f32(dx, x.shape)];
+      },
+    };
+  };
+
+  const lstmLayer: FusedKernel = (inputs, params) => {
+    const { reverse, lengths, hasBiasIh, hasBiasHh } = params as {
+      reverse: boolean;
+      lengths: readonly number[] | null;
+      hasBiasIh: boolean;
+      hasBiasHh: boolean;
+    };
+    // Per-sequence lengths mask steps; oneDNN's RNN primitive has no such notion.
+    if (lengths !== null || !usable(inputs)) return null;
+    const [x, h0, c0, wih, whh] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
+    const [T, B, I] = x.shape as [number, number, number];
+    const H = whh.shape[1]!;
+    if (x.ndim !== 3 || wih.shape[1] !== I || h0.ndim !== 2 || c0.ndim !== 2) return null;
+    // PyTorch has two biases where oneDNN has one: they only ever appear summed.
+    const bias = new Float32Array(4 * H);
+    let at = 5;
+    for (const has of [hasBiasIh, hasBiasHh]) {
+      if (!has) continue;
+      const v = inputs[at++]!.dataSync();
+      for (let i = 0; i < bias.length; i++) bias[i]! += v[i]!;
+    }
+    const training = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+    const out = new Float32Array(T * B * H);
+    const hN = new Float32Array(B * H);
+    const cN = new Float32Array(B * H);
+    const m = meta.reset().view(x).view(h0).view(c0).view(wih).view(whh);
+    m.num(reverse ? 1 : 0, training ? 1 : 0);
+    const args = [out, hN, cN, x.data, h0.data, c0.data, wih.data, whh.data, bias, m.buf];
+    const ws = call("lstm", ...args);
+    if (ws === false) return null;
+    const outT = f32(out, [T, B, H]);
+    const hT = f32(hN, [B, H]);
+    const cT = f32(cN, [B, H]);
+    return {
+      outputs: [outT, hT, cT],
+      backward: (grads: Grads, needs) => {
+        if (!(ws instanceof Uint8Array)) failed("lstmLayer");
+        const dout = cotangent(grads[0], outT);
+        const dhN = cotangent(grads[1], hT);
+        const dcN = cotangent(grads[2], cT);
+        const dx = new Float32Array(x.size);
+        const dh0 = new Float32Array(B * H);
+        const dc0 = new Float32Array(B * H);
+        const dwih = new Float32Array(4 * H * I);
+        const dwhh = new Float32Array(4 * H * H);
+        const dbias = new Float32Array(4 * H);
+        const mb = meta.reset().view(x).view(h0).view(c0).view(wih).view(whh);
+        mb.view(dout)
+          .view(dhN)
+          .view(dcN)
+          .num(reverse ? 1 : 0);
+        const data = [x, h0, c0, wih, whh].map((t) => t.data);
+        data.push(bias, out, hN, cN, dout.data, dhN.data, dcN.data, ws);
+        if (!call("lstmBackward", dx, dh0, dc0, dwih, dwhh, dbias, data, mb.buf)) {
+          failed("lstmLayer");
+        }
+        const res: (Tensor | null)[] = [
+          f32(dx, x.shape),
+          f32(dh0, [B, H]),
+          f32(dc0, [B, H]),
+          f32(dwih, [4 * H, I]),
+          f32(dwhh, [4 * H, H]),
+        ];
+        // Both biases receive the same gradient (each its own copy: callers may accumulate in place).
+        if (hasBiasIh) res.push(f32(dbias, [4 * H]));
+        if (hasBiasHh) res.push(f32(hasBiasIh ? dbias.slice() : dbias, [4 * H]));
+        return res.map((r, i) => (needs[i] ? r : null));
+      },
+    };
+  };
+
+  return {
+    softmax: softmaxLike(false, "softmax"),
+    logSoftmax: softmaxLike(true, "logSoftmax"),
+    layerNorm,
+    localResponseNorm: lrn,
+    gelu,
+    lstmLayer,
+  };
+}

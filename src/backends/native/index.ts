@@ -1,0 +1,82 @@
+/**
+ * The native backend: kernels in a Node-API addon on oneDNN (matmul, convolutions, eltwise,
+ * binary, reductions, softmax, layer norm, LRN, GELU, LSTM) and OpenMP loops, computing in place
+ * on the tensors' own typed arrays. The addon is optional at install (built from source when
+ * oneDNN is present) and explicit at run time: `available()` loads it lazily and
+ * `unavailableReason()` says what is missing and how to get it. Kernels it does not implement or
+ * declines (float64, int inputs to float kernels, empty tensors) run on the JS reference, visibly
+ * in `tg.kernelStats()`.
+ *
+ * Threads: TSGRAD_NUM_THREADS (default: all cores) or `setNumThreads(n)`. OMP_WAIT_POLICY is set
+ * to PASSIVE before the addon loads unless the user chose otherwise.
+ */
+import type { FusedKernels } from "../../ops/fused.ts";
+import type { KernelTable } from "../../ops/primitives.ts";
+import { TsgradError } from "../../tensor/errors.ts";
+import type { Backend } from "../backend.ts";
+import { nativeFused } from "./fused.ts";
+import { nativeKernels } from "./kernels.ts";
+import { type NativeAddon, addonError, loadAddon } from "./loader.ts";
+import { type NativeOptimizerKernels, nativeOptimizer } from "./optim.ts";
+
+let kernelTable: Partial<KernelTable> | null = null;
+let fusedTable: Partial<FusedKernels> | null = null;
+let optimizerTable: NativeOptimizerKernels | null = null;
+
+function addon(): NativeAddon {
+  const a = loadAddon();
+  if (a === null) throw new TsgradError("native", `backend not available: ${addonError()}`);
+  return a;
+}
+
+/** The native backend as registered with `tg.registerBackend`. */
+export interface NativeBackend extends Backend {
+  unavailableReason(): string;
+  numThreads(): number;
+  setNumThreads(n: number): void;
+  info(): Record<string, string | number | boolean>;
+  /** Fused in-place optimizer updates (Adam/AdamW, SGD) over Float32Array parameters. */
+  readonly optimizer: NativeOptimizerKernels;
+  /** Drop cached oneDNN primitives (they are rebuilt on demand). */
+  clearCaches(): void;
+}
+
+/**
+ * The native (oneDNN) backend. The Node entry registers it; select it when it is available.
+ *
+ * @example
+ * const native = tg.findBackend("native");
+ * if (native?.available()) {
+ *   const prev = tg.getBackend().name;
+ *   tg.setBackend("native");
+ *   console.log(tg.tensor([[1, 2]]).matmul(tg.tensor([[3], [4]])).item()); // 11
+ *   tg.setBackend(prev);
+ * }
+ * console.log(native === undefined || native.available() || native.unavailableReason!() !== ""); // true
+ */
+export const nativeBackend: NativeBackend = {
+  name: "native",
+  get kernels(): Partial<KernelTable> {
+    kernelTable ??= loadAddon() ? nativeKernels(addon()) : {};
+    return kernelTable;
+  },
+  get fused(): Partial<FusedKernels> {
+    fusedTable ??= loadAddon() ? nativeFused(addon()) : {};
+    return fusedTable;
+  },
+  get optimizer(): NativeOptimizerKernels {
+    optimizerTable ??= nativeOptimizer(addon());
+    return optimizerTable;
+  },
+  available: () => loadAddon() !== null,
+  unavailableReason: () => addonError(),
+  numThreads: () => addon().numThreads(),
+  setNumThreads(n: number): void {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new TsgradError("setNumThreads", `expected a positive integer, got ${n}`);
+    }
+    addon().setNumThreads(n);
+  },
+  clearCaches: () => addon().clearCaches(),
+  info: () => ({ backend: "native", ...addon().info() }),
+};

@@ -1,0 +1,165 @@
+/**
+ * Loading the native addon (`native/build/Release/tsgrad_native.node`, built from source at
+ * install by `native/build.js`). Nothing here touches Node's modules until `loadAddon()` is
+ * called, and then only through `process.getBuiltinModule`, so bundling this file for a browser
+ * is harmless: there the backend reports itself unavailable. (The `node:` imports below are
+ * type-only and vanish at compile time.)
+ */
+import type * as NodeFs from "node:fs";
+import type * as NodeModule from "node:module";
+import type * as NodeOs from "node:os";
+import type * as NodeUrl from "node:url";
+
+/** The addon's functions. Views travel as typed arrays plus a Float64Array of shapes/strides. */
+export interface NativeAddon {
+  setNumThreads(n: number): void;
+  numThreads(): number;
+  clearCaches(): void;
+  info(): Record<string, string | number>;
+  unary(op: number, out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
+  unaryLoop(op: number, out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
+  binary(
+    op: number,
+    out: ArrayBufferView,
+    a: ArrayBufferView,
+    b: ArrayBufferView,
+    meta: Float64Array,
+  ): boolean;
+  cmp(
+    op: number,
+    out: ArrayBufferView,
+    a: ArrayBufferView,
+    b: ArrayBufferView,
+    meta: Float64Array,
+  ): boolean;
+  where(
+    out: ArrayBufferView,
+    c: ArrayBufferView,
+    a: ArrayBufferView,
+    b: ArrayBufferView,
+    meta: Float64Array,
+  ): boolean;
+  cast(out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
+  reduce(op: number, out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
+  argmax(out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
+  pad(out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
+  concat(out: ArrayBufferView, xs: ArrayBufferView[], meta: Float64Array): boolean;
+  matmul(out: ArrayBufferView, a: ArrayBufferView, b: ArrayBufferView, meta: Float64Array): boolean;
+  conv(
+    kind: number,
+    out: ArrayBufferView,
+    p: ArrayBufferView,
+    q: ArrayBufferView,
+    meta: Float64Array,
+  ): boolean;
+  maxPoolIndices(out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
+  /** true when done, false to decline, or the first out-of-range index value. */
+  gather(
+    out: ArrayBufferView,
+    x: ArrayBufferView,
+    idx: ArrayBufferView,
+    meta: Float64Array,
+  ): boolean | number;
+  scatterAdd(
+    out: ArrayBufferView,
+    src: ArrayBufferView,
+    idx: ArrayBufferView,
+    meta: Float64Array,
+  ): boolean | number;
+  [fused: string]: unknown;
+}
+
+const ADDON = "../../../native/build/Release/tsgrad_native.node";
+const INSTALL_HINT =
+  "install oneDNN and a C++ toolchain (Debian/Ubuntu: apt-get install libdnnl-dev build-essential python3), " +
+  "then rebuild the addon: `npm rebuild tsgrad` in a project that depends on tsgrad, or `npm run build:native` in a checkout";
+
+let state: { addon: NativeAddon } | { error: string } | null = null;
+
+interface NodeProcess {
+  versions?: { node?: string };
+  env: Record<string, string | undefined>;
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+function nodeProcess(): NodeProcess | null {
+  const p = (globalThis as { process?: NodeProcess }).process;
+  return p?.versions?.node !== undefined && typeof p.getBuiltinModule === "function" ? p : null;
+}
+
+/** The thread count from TSGRAD_NUM_THREADS (default: every core this process may use). */
+function threadSetting(proc: NodeProcess): number {
+  const os = proc.getBuiltinModule!("node:os") as typeof NodeOs;
+  const raw = proc.env.TSGRAD_NUM_THREADS;
+  if (raw === undefined || raw === "") return os.availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`TSGRAD_NUM_THREADS must be a positive integer, got "${raw}"`);
+  }
+  return n;
+}
+
+function tryLoad(): { addon: NativeAddon } | { error: string } {
+  const proc = nodeProcess();
+  if (proc === null) {
+    return {
+      error:
+        "the native backend needs Node.js (>= 20.16); in a browser or another runtime use the js backend",
+    };
+  }
+  const { createRequire } = proc.getBuiltinModule!("node:module") as typeof NodeModule;
+  const { existsSync, readFileSync } = proc.getBuiltinModule!("node:fs") as typeof NodeFs;
+  const { fileURLToPath } = proc.getBuiltinModule!("node:url") as typeof NodeUrl;
+  const path = fileURLToPath(new URL(ADDON, import.meta.url));
+  if (!existsSync(path)) {
+    const log = fileURLToPath(new URL("../../../native/build/build-error.log", import.meta.url));
+    const why = existsSync(log)
+      ? readFileSync(log, "utf8").split("\n")[0]!
+      : "it was never built (installed with --ignore-scripts, or TSGRAD_SKIP_NATIVE=1)";
+    return { error: `the native addon is not built: ${why}. To enable it, ${INSTALL_HINT}` };
+  }
+  // OpenMP reads its wait policy once, when libgomp loads with the addon: spinning worker threads
+  // would steal the other cores from Node's own threads (GC, I/O) between kernels.
+  proc.env.OMP_WAIT_POLICY ??= "PASSIVE";
+  let threads: number;
+  try {
+    threads = threadSetting(proc);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    addon.setNumThreads(threads);
+    return { addon };
+  } catch (e) {
+    return {
+      error: `loading ${path} failed (${(e as Error).message.split("\n")[0]}); ${INSTALL_HINT}`,
+    };
+  }
+}
+
+/**
+ * The loaded addon, or null (see `addonError()`). Loads on first call; `nativeBackend.available()`
+ * is this check.
+ *
+ * @example
+ * const native = tg.findBackend("native");
+ * console.log(typeof (native?.available() ?? false)); // "boolean"
+ */
+export function loadAddon(): NativeAddon | null {
+  state ??= tryLoad();
+  return "addon" in state ? state.addon : null;
+}
+
+/**
+ * Why the addon could not be loaded, and what to do about it ("" when it loaded); this is
+ * `nativeBackend.unavailableReason()`.
+ *
+ * @example
+ * const native = tg.findBackend("native");
+ * if (native && !native.available()) console.log(native.unavailableReason!().length > 0); // true
+ */
+export function addonError(): string {
+  state ??= tryLoad();
+  return "error" in state ? state.error : "";
+}

@@ -1,0 +1,134 @@
+/**
+ * Inputs for the fused-kernel conformance checks: each row calls a composite op that routes
+ * through `fused()`, so on a backend with the fused kernel it runs that kernel, and on `js` it
+ * runs the composition (the reference).
+ */
+import * as tg from "../../src/index.ts";
+import type { InputSpec } from "../helpers/gradcheck.ts";
+
+export interface FusedSpec {
+  name: string;
+  /** The fused-op name the call dispatches to. */
+  fused: string;
+  inputs: InputSpec[];
+  f: (xs: tg.Tensor[]) => tg.Tensor;
+  atol?: number;
+  rtol?: number;
+  /** The backend is expected to decline this case (the composition runs on it too). */
+  declines?: boolean;
+}
+
+const F = tg.F;
+
+/** Flatten several outputs into one tensor so values and gradients of all of them are compared. */
+const joined = (ts: tg.Tensor[]) => tg.cat(ts.map((t) => t.reshape([-1])));
+
+export const fusedSpecs: FusedSpec[] = [
+  {
+    name: "softmax, last axis",
+    fused: "softmax",
+    inputs: [{ shape: [4, 7] }],
+    f: ([x]) => x!.softmax(1),
+  },
+  {
+    name: "softmax, middle axis of a transposed view",
+    fused: "softmax",
+    inputs: [{ shape: [3, 5, 4], view: (t) => t.transpose(0, 2) }],
+    f: ([x]) => x!.softmax(1),
+  },
+  {
+    name: "logSoftmax, large logits",
+    fused: "logSoftmax",
+    inputs: [{ shape: [3, 6], view: (t) => t.mul(40) }],
+    f: ([x]) => x!.logSoftmax(-1),
+  },
+  {
+    name: "crossEntropy (logSoftmax inside)",
+    fused: "logSoftmax",
+    inputs: [{ shape: [5, 10] }],
+    f: ([x]) => F.crossEntropy(x!, tg.tensor(Int32Array.from([1, 0, 9, 3, 3]))),
+  },
+  {
+    name: "layerNorm with weight and bias",
+    fused: "layerNorm",
+    inputs: [{ shape: [4, 6] }, { shape: [6] }, { shape: [6] }],
+    f: ([x, w, b]) => F.layerNorm(x!, [6], w, b),
+  },
+  {
+    name: "layerNorm over two axes, no affine",
+    fused: "layerNorm",
+    inputs: [{ shape: [2, 3, 4, 5] }],
+    f: ([x]) => F.layerNorm(x!, [4, 5]),
+  },
+  {
+    name: "layerNorm with weight only",
+    fused: "layerNorm",
+    inputs: [{ shape: [3, 8] }, { shape: [8] }],
+    f: ([x, w]) => F.layerNorm(x!, [8], w, null, 1e-3),
+  },
+  {
+    name: "localResponseNorm (AlexNet constants)",
+    fused: "localResponseNorm",
+    inputs: [{ shape: [2, 7, 3, 3] }],
+    f: ([x]) => F.localResponseNorm(x!, 5, 1e-4, 0.75, 2),
+  },
+  {
+    name: "localResponseNorm, strong normalisation",
+    fused: "localResponseNorm",
+    inputs: [{ shape: [1, 6, 2, 5] }],
+    f: ([x]) => F.localResponseNorm(x!, 3, 0.5, 0.75, 1),
+  },
+  {
+    name: "gelu (erf)",
+    fused: "gelu",
+    inputs: [{ shape: [5, 9], view: (t) => t.mul(3) }],
+    f: ([x]) => F.gelu(x!),
+  },
+  {
+    name: "gelu (tanh)",
+    fused: "gelu",
+    inputs: [{ shape: [4, 6], view: (t) => t.mul(3) }],
+    f: ([x]) => F.gelu(x!, "tanh"),
+  },
+  {
+    name: "lstmLayer with both biases",
+    fused: "lstmLayer",
+    inputs: [
+      { shape: [5, 3, 4] },
+      { shape: [3, 6] },
+      { shape: [3, 6] },
+      { shape: [24, 4] },
+      { shape: [24, 6] },
+      { shape: [24] },
+      { shape: [24] },
+    ],
+    f: ([x, h, c, wi, wh, bi, bh]) => joined(F.lstmLayer(x!, h!, c!, wi!, wh!, bi!, bh!)),
+  },
+  {
+    name: "lstmLayer reversed, no biases",
+    fused: "lstmLayer",
+    inputs: [
+      { shape: [4, 2, 3] },
+      { shape: [2, 5] },
+      { shape: [2, 5] },
+      { shape: [20, 3] },
+      { shape: [20, 5] },
+    ],
+    f: ([x, h, c, wi, wh]) =>
+      joined(F.lstmLayer(x!, h!, c!, wi!, wh!, null, null, { reverse: true })),
+  },
+  {
+    name: "lstmLayer with lengths (declined: the composition runs)",
+    fused: "lstmLayer",
+    inputs: [
+      { shape: [3, 2, 3] },
+      { shape: [2, 4] },
+      { shape: [2, 4] },
+      { shape: [16, 3] },
+      { shape: [16, 4] },
+    ],
+    f: ([x, h, c, wi, wh]) =>
+      joined(F.lstmLayer(x!, h!, c!, wi!, wh!, null, null, { lengths: [3, 1] })),
+    declines: true,
+  },
+];

@@ -1,0 +1,203 @@
+/**
+ * The native backend's own surface: thread control, kernel accounting, the addon's guards against
+ * malformed views, and the fused optimizer kernels against the JS reference loops.
+ */
+import { describe, expect, it } from "vitest";
+import * as tg from "../../src/index.ts";
+import { nativeBackend } from "../../src/backends/native/index.ts";
+import { loadAddon } from "../../src/backends/native/loader.ts";
+import {
+  type AdamKernelHyper,
+  type RmspropKernelHyper,
+  type SgdKernelHyper,
+  jsOptimizerKernels,
+} from "../../src/optim/kernels.ts";
+
+if (!tg.findBackend("native")) tg.registerBackend(nativeBackend);
+const available = nativeBackend.available();
+
+function randomArray(n: number, seed: number, scale = 1): Float32Array {
+  const g = new tg.Generator(seed);
+  return Float32Array.from({ length: n }, () => (2 * g.uniform() - 1) * scale);
+}
+
+describe.runIf(available)("nativeBackend", () => {
+  it("reports its build and runtime details", () => {
+    const info = nativeBackend.info();
+    expect(info.backend).toBe("native");
+    expect(String(info.onednn)).toMatch(/^\d+\.\d+/);
+    expect(info.ompWaitPolicy).not.toBe("(unset)");
+  });
+
+  it("changes its thread count and rejects nonsense", () => {
+    const before = nativeBackend.numThreads();
+    nativeBackend.setNumThreads(1);
+    expect(nativeBackend.numThreads()).toBe(1);
+    // Results do not depend on the thread count.
+    const a = tg.randn([33, 17]);
+    const b = tg.randn([17, 9]);
+    tg.setBackend("native");
+    const one = a.matmul(b).dataSync().slice();
+    nativeBackend.setNumThreads(2);
+    const two = a.matmul(b).dataSync();
+    tg.setBackend("js");
+    expect(Array.from(two)).toEqual(Array.from(one));
+    nativeBackend.setNumThreads(before);
+    expect(() => nativeBackend.setNumThreads(0)).toThrow(/positive integer/);
+  });
+
+  it("shows in kernelStats which ops ran natively", () => {
+    tg.setBackend("native");
+    tg.trackKernels(true);
+    tg.kernelStats(true);
+    tg.randn([4, 4])
+      .matmul(tg.randn([4, 4]))
+      .relu()
+      .sum();
+    tg.ones([3], { dtype: "float64" }).exp();
+    const rows = tg.kernelStats(true);
+    tg.trackKernels(false);
+    tg.setBackend("js");
+    const where = (op: string) => rows.filter((r) => r.op === op).map((r) => r.backend);
+    expect(where("matmul")).toEqual(["native"]);
+    expect(where("relu")).toEqual(["native"]);
+    // float64 is declined, visibly: the JS reference ran it.
+    expect(where("exp")).toEqual(["js"]);
+  });
+
+  it("throws instead of reading outside a tensor's storage", () => {
+    const addon = loadAddon()!;
+    const x = new Float32Array(4);
+    const out = new Float32Array(4);
+    // A [4] view at offset 3 would read elements 3..6 of a 4-element array.
+    const meta = new Float64Array([1, 4, 1, 3]);
+    expect(() => addon.unary(1, out, x, meta)).toThrow(/outside its storage/);
+    // An output too small for the operands.
+    const view4 = [1, 4, 1, 0];
+    const both = new Float64Array([...view4, ...view4]);
+    expect(() => addon.binary(0, new Float32Array(3), x, x, both)).toThrow(/inconsistent/);
+    const short = new Float64Array([2, 2]);
+    expect(() => addon.unary(1, out, x, short)).toThrow(/meta record too short/);
+  });
+});
+
+describe.runIf(available)("nativeBackend.optimizer", () => {
+  const n = 100_003; // large enough for the parallel path, odd to leave a remainder
+  const steps = 4;
+
+  /** Run `steps` updates with the native kernel and the JS reference on identical state. */
+  function agree(
+    run: (
+      k: typeof jsOptimizerKernels,
+      p: Float32Array,
+      g: Float32Array,
+      s: Float32Array[],
+      t: number,
+    ) => void,
+    nState: number,
+  ) {
+    const init = () => ({
+      p: randomArray(n, 1),
+      s: Array.from({ length: nState }, () => new Float32Array(n)),
+    });
+    const a = init();
+    const b = init();
+    for (let t = 1; t <= steps; t++) {
+      const g = randomArray(n, 10 + t);
+      run(nativeBackend.optimizer, a.p, g, a.s, t);
+      run(jsOptimizerKernels, b.p, g, b.s, t);
+    }
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(a.p[i]! - b.p[i]!));
+    // Both round to float32 after every operation on the same doubles: bit-identical in practice.
+    expect(worst).toBeLessThanOrEqual(1e-7);
+    expect(a.p.some((v, i) => v !== randomArray(n, 1)[i])).toBe(true);
+  }
+
+  it.each([
+    ["plain", 0, false, 0],
+    ["momentum with dampening and weight decay", 0.9, false, 1e-2],
+    ["nesterov", 0.9, true, 0],
+  ] as const)("sgd (%s) matches the JS reference", (_n, momentum, nesterov, weightDecay) => {
+    agree((k, p, g, [buf], t) => {
+      const h: SgdKernelHyper = {
+        lr: 0.1,
+        momentum,
+        dampening: nesterov ? 0 : 0.1,
+        weightDecay,
+        nesterov,
+        maximize: false,
+        initBuffer: t === 1,
+      };
+      expect(k.sgd(p, g, momentum > 0 ? buf! : null, h)).not.toBe(false);
+    }, 1);
+  });
+
+  it.each([
+    ["adam", false, false, 0],
+    ["adam with L2 weight decay, maximize", false, true, 1e-2],
+    ["adamw", true, false, 1e-2],
+  ] as const)("%s matches the JS reference", (_n, decoupled, maximize, weightDecay) => {
+    agree((k, p, g, [m, v], t) => {
+      const h: AdamKernelHyper = {
+        lr: 1e-3,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay,
+        decoupledWeightDecay: decoupled,
+        maximize,
+        step: t,
+      };
+      expect(k.adam(p, g, m!, v!, null, h)).not.toBe(false);
+    }, 2);
+  });
+
+  it("amsgrad matches the JS reference", () => {
+    agree((k, p, g, [m, v, vmax], t) => {
+      const h: AdamKernelHyper = {
+        lr: 1e-2,
+        beta1: 0.8,
+        beta2: 0.99,
+        eps: 1e-6,
+        weightDecay: 0,
+        decoupledWeightDecay: true,
+        maximize: false,
+        step: t,
+      };
+      expect(k.adam(p, g, m!, v!, vmax!, h)).not.toBe(false);
+    }, 3);
+  });
+
+  it("rmsprop (centered, momentum) matches the JS reference", () => {
+    agree((k, p, g, [sq, ga, buf]) => {
+      const h: RmspropKernelHyper = {
+        lr: 1e-2,
+        alpha: 0.99,
+        eps: 1e-8,
+        weightDecay: 1e-3,
+        momentum: 0.5,
+        centered: true,
+        maximize: false,
+      };
+      expect(k.rmsprop(p, g, sq!, ga!, buf!, h)).not.toBe(false);
+    }, 3);
+  });
+
+  it("declines float64 and rejects mismatched lengths", () => {
+    const h: SgdKernelHyper = {
+      lr: 0.1,
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0,
+      nesterov: false,
+      maximize: false,
+      initBuffer: false,
+    };
+    const opt = nativeBackend.optimizer;
+    expect(opt.sgd(new Float64Array(3), new Float64Array(3), null, h)).toBe(false);
+    expect(() => opt.sgd(new Float32Array(3), new Float32Array(2), null, h)).toThrow(
+      "optim.sgd: grad has 2 elements, the parameter 3",
+    );
+  });
+});
