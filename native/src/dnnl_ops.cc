@@ -257,24 +257,6 @@ dnnl::memory::desc operand_md(const View& v, int nbatch) {
   return dnnl::memory::desc(d, dt::f32, s);
 }
 
-/**
- * How sgemm should read an r×c operand with strides (rs, cs): 'N' (row-major, leading dimension
- * rs) or 'T' (column-major, leading dimension cs). False when neither fits (e.g. a broadcast row).
- */
-bool gemm_operand(int64_t r, int64_t c, int64_t rs, int64_t cs, char& t, int64_t& ld) {
-  if (c == 1 || cs == 1) {
-    t = 'N';
-    ld = r == 1 ? std::max<int64_t>(c, 1) : rs;
-    if (ld >= std::max<int64_t>(c, 1)) return true;
-  }
-  if (r == 1 || rs == 1) {
-    t = 'T';
-    ld = c == 1 ? std::max<int64_t>(r, 1) : cs;
-    if (ld >= std::max<int64_t>(r, 1)) return true;
-  }
-  return false;
-}
-
 Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Arr out = get_array(env, info[0]);
@@ -329,23 +311,9 @@ Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
     fb.strides[1] = b.strides[r - 1];
   }
   const int fr = fa.nd, fnb = fr - 2;
-  // A single product goes to oneDNN's sgemm, which reads row- and column-major operands with
-  // any leading dimension in place and measured ~10-15% faster than the matmul primitive here.
-  bool single = true;
-  for (int i = 0; i < fnb; i++)
-    if (fa.shape[i] != 1 || fb.shape[i] != 1) single = false;
-  if (single) {
-    char ta, tb;
-    int64_t lda, ldb;
-    const int64_t rows = fa.shape[fr - 2];
-    if (gemm_operand(rows, K, fa.strides[fr - 2], fa.strides[fr - 1], ta, lda) &&
-        gemm_operand(K, N, fb.strides[fr - 2], fb.strides[fr - 1], tb, ldb)) {
-      const dnnl_status_t st = dnnl_sgemm(ta, tb, rows, N, K, 1.f, fa.at<float>(), lda,
-                                          fb.at<float>(), ldb, 0.f,
-                                          reinterpret_cast<float*>(out.data), N);
-      if (st == dnnl_success) return Napi::Boolean::New(env, true);
-    }
-  }
+  // NOTE: every product goes through the matmul primitive. oneDNN 2.6's dnnl_sgemm (measured
+  // 10-15% faster here) corrupts the heap when the thread is interrupted by signals — reproduced
+  // under Node's --cpu-prof (SIGPROF) — and Ctrl-C delivers signals too.
   dims dc(fr);
   for (int i = 0; i < fnb; i++) {
     const bool abc = fa.strides[i] == 0 || fa.shape[i] == 1;

@@ -2,6 +2,9 @@
  * The native backend's own surface: thread control, kernel accounting, the addon's guards against
  * malformed views, and the fused optimizer kernels against the JS reference loops.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import * as tg from "../../src/index.ts";
 import { nativeBackend } from "../../src/backends/native/index.ts";
@@ -78,6 +81,29 @@ describe.runIf(available)("nativeBackend", () => {
     expect(() => addon.binary(0, new Float32Array(3), x, x, both)).toThrow(/inconsistent/);
     const short = new Float64Array([2, 2]);
     expect(() => addon.unary(1, out, x, short)).toThrow(/meta record too short/);
+  });
+});
+
+describe.runIf(available)("nativeBackend under signals", () => {
+  // Regression: oneDNN 2.6's dnnl_sgemm corrupted the heap when interrupted by signals (Node's
+  // --cpu-prof sends SIGPROF many times a second; Ctrl-C is a signal too).
+  it("survives matmuls while the CPU profiler interrupts the thread", () => {
+    const dir = mkdtempSync(`${tmpdir()}/tsgrad-prof-`);
+    const script = `${dir}/mm.ts`;
+    writeFileSync(
+      script,
+      `import * as tg from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).pathname)};
+tg.setBackend("native");
+for (let i = 0; i < 150; i++) for (const [m, k, n] of [[128, 512, 256], [128, 256, 10]]) tg.randn([k, m]).t().matmul(tg.randn([k, n]));
+console.log("done");`,
+    );
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--cpu-prof", `--cpu-prof-dir=${dir}`, script],
+      { encoding: "utf8", cwd: new URL("../..", import.meta.url).pathname },
+    );
+    expect(r.stderr).not.toContain("corrupted");
+    expect(r.stdout.trim()).toBe("done");
   });
 });
 
