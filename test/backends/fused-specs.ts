@@ -79,6 +79,12 @@ export const fusedSpecs: FusedSpec[] = [
     f: ([x]) => F.localResponseNorm(x!, 3, 0.5, 0.75, 1),
   },
   {
+    name: "localResponseNorm, even window and another β, 3-D input",
+    fused: "localResponseNorm",
+    inputs: [{ shape: [2, 9, 4] }],
+    f: ([x]) => F.localResponseNorm(x!, 4, 0.3, 0.5, 1.5),
+  },
+  {
     name: "gelu (erf)",
     fused: "gelu",
     inputs: [{ shape: [5, 9], view: (t) => t.mul(3) }],

@@ -1,9 +1,10 @@
 /**
  * The native backend's fused kernels (see `src/ops/fused.ts`): softmax, logSoftmax, layerNorm,
- * localResponseNorm, gelu and lstmLayer on oneDNN's forward-training primitives, each returning a
- * backward closure on the matching backward primitive. Anything they do not handle (float64,
- * empty tensors, even LRN windows, LSTMs with per-sequence lengths) returns null, and the
- * composition runs instead. The conformance suite checks each against its composition.
+ * gelu and lstmLayer on oneDNN's forward-training primitives, each returning a backward closure on
+ * the matching backward primitive, and localResponseNorm as direct OpenMP loops (oneDNN's
+ * plain-layout LRN backward is its slow reference code). Anything they do not handle (float64,
+ * empty tensors, LSTMs with per-sequence lengths) returns null, and the composition runs instead.
+ * The conformance suite checks each against its composition.
  */
 import type { FusedKernel, FusedKernels, FusedResult } from "../../ops/fused.ts";
 import { isGradEnabled } from "../../tensor/autograd.ts";
