@@ -134,3 +134,4 @@ export * as models from "./models/index.ts";
 export * as analysis from "./analysis/index.ts";
 export * as train from "./train/index.ts";
 export * as vision from "./vision/index.ts";
+export * as lm from "./lm/index.ts";
