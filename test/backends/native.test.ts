@@ -85,16 +85,21 @@ describe.runIf(available)("nativeBackend", () => {
 });
 
 describe.runIf(available)("nativeBackend under signals", () => {
-  // Regression: oneDNN 2.6's dnnl_sgemm corrupted the heap when interrupted by signals (Node's
-  // --cpu-prof sends SIGPROF many times a second; Ctrl-C is a signal too).
-  it("survives matmuls while the CPU profiler interrupts the thread", () => {
+  // Regression: signals delivered while oneDNN kernels ran corrupted the heap ("corrupted size vs.
+  // prev_size" a few steps into training a small Transformer under Node's --cpu-prof, which sends
+  // SIGPROF ~1000 times a second). The addon now blocks asynchronous signals during kernels.
+  it("trains a Transformer while the CPU profiler interrupts the thread", () => {
     const dir = mkdtempSync(`${tmpdir()}/tsgrad-prof-`);
-    const script = `${dir}/mm.ts`;
+    const script = `${dir}/train.ts`;
     writeFileSync(
       script,
       `import * as tg from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).pathname)};
 tg.setBackend("native");
-for (let i = 0; i < 150; i++) for (const [m, k, n] of [[128, 512, 256], [128, 256, 10]]) tg.randn([k, m]).t().matmul(tg.randn([k, n]));
+const lm = new tg.models.TransformerLM({ vocabSize: 65, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0.1 });
+const opt = new tg.optim.AdamW(lm.parameters(), { lr: 1e-3 });
+const x = tg.randint(0, 65, [32, 128]);
+for (let i = 0; i < 4; i++) { const l = lm.loss(x, x); opt.zeroGrad(); l.backward(); opt.step(); }
+for (let i = 0; i < 100; i++) tg.randn([512, 128]).t().matmul(tg.randn([512, 256]));
 console.log("done");`,
     );
     const r = spawnSync(
