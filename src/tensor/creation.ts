@@ -211,14 +211,14 @@ function randomFill(
   op: string,
   shape: readonly number[],
   opts: RandomOptions | undefined,
-  draw: (g: Generator) => number,
+  fill: (g: Generator, out: Float32Array | Float64Array) => void,
 ): Tensor {
   checkShape(op, shape);
   const dtype = checkDtype(op, opts?.dtype);
   if (!isFloating(dtype)) throw new TsgradError(op, `needs a floating dtype, got ${dtype}`);
   const g = opts?.generator ?? defaultGenerator;
-  const data = allocate(dtype, numel(shape));
-  for (let i = 0; i < data.length; i++) data[i] = draw(g);
+  const data = allocate(dtype, numel(shape)) as Float32Array | Float64Array;
+  fill(g, data);
   return finish(new Tensor(data, dtype, [...shape]), opts);
 }
 
@@ -231,7 +231,7 @@ function randomFill(
  * console.log(u.min().item() >= 0 && u.max().item() < 1); // true
  */
 export function rand(shape: readonly number[], opts?: RandomOptions): Tensor {
-  return randomFill("rand", shape, opts, (g) => g.uniform());
+  return randomFill("rand", shape, opts, (g, out) => g.fillUniform(out));
 }
 
 /**
@@ -242,7 +242,7 @@ export function rand(shape: readonly number[], opts?: RandomOptions): Tensor {
  * console.log(Math.abs(tg.randn([10000]).mean().item()) < 0.05); // true
  */
 export function randn(shape: readonly number[], opts?: RandomOptions): Tensor {
-  return randomFill("randn", shape, opts, (g) => g.normal());
+  return randomFill("randn", shape, opts, (g, out) => g.fillNormal(out));
 }
 
 /**

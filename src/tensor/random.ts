@@ -66,6 +66,51 @@ export class Generator {
     return result;
   }
 
+  /**
+   * Fill `out` with uniform samples: the same values as `out.length` calls of `uniform()`, with the
+   * generator state kept in locals (several times faster for dropout masks and initialisers).
+   *
+   * @example
+   * const a = new Float32Array(3);
+   * new tg.Generator(7).fillUniform(a);
+   * const g = new tg.Generator(7);
+   * console.log(Array.from(a).every((v) => v === Math.fround(g.uniform()))); // true
+   */
+  fillUniform(out: { length: number; [i: number]: number }): void {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      out[i] = result / 4294967296;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
+  /**
+   * Fill `out` with standard normal samples: the same values as `out.length` calls of `normal()`.
+   *
+   * @example
+   * const a = new Float64Array(4);
+   * new tg.Generator(3).fillNormal(a);
+   * const g = new tg.Generator(3);
+   * console.log(Array.from(a).every((v) => v === g.normal())); // true
+   */
+  fillNormal(out: { length: number; [i: number]: number }): void {
+    for (let i = 0; i < out.length; i++) out[i] = this.normal();
+  }
+
   /** Uniform in [0, 1) with 32 bits of resolution. */
   uniform(): number {
     return this.nextU32() / 4294967296;
