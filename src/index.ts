@@ -12,7 +12,6 @@ import { jsBackend } from "./backends/js/index.ts";
 import { nativeBackend } from "./backends/native/index.ts";
 import { registerBackend, setDefaultBackendChooser } from "./backends/backend.ts";
 
-registerBackend(jsBackend);
 // The oneDNN addon is optional: it is probed lazily, and where it cannot load (a browser, a
 // machine without libdnnl) the reference backend is the default.
 registerBackend(nativeBackend);
@@ -135,3 +134,4 @@ export * as analysis from "./analysis/index.ts";
 export * as train from "./train/index.ts";
 export * as vision from "./vision/index.ts";
 export * as lm from "./lm/index.ts";
+export * as w2s from "./w2s/index.ts";

@@ -12,6 +12,7 @@ import type { KernelTable } from "../ops/primitives.ts";
 import { TsgradError } from "../tensor/errors.ts";
 import type { FusedKernels } from "../ops/fused.ts";
 import type { OptimizerKernels } from "../optim/kernels.ts";
+import { jsBackend } from "./js/index.ts";
 
 export interface Backend {
   /** Registry name, e.g. "js" or "native". */
@@ -38,7 +39,9 @@ export interface Backend {
   info?(): Record<string, string | number | boolean>;
 }
 
-const registry = new Map<string, Backend>();
+// The reference backend is always registered, so kernels run even when a module is imported
+// without the public entry point (which adds the optional backends).
+const registry = new Map<string, Backend>([["js", jsBackend]]);
 let current: Backend | null = null;
 let defaultChooser: (() => Backend) | null = null;
 
