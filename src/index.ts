@@ -135,3 +135,4 @@ export * as train from "./train/index.ts";
 export * as vision from "./vision/index.ts";
 export * as lm from "./lm/index.ts";
 export * as w2s from "./w2s/index.ts";
+export * as translate from "./translate/index.ts";

@@ -1,0 +1,54 @@
+/**
+ * tg.translate — sequence-to-sequence translation runs: configs, data preparation with word or
+ * BPE tokenisers, training with exact resume, self-contained checkpoints (weights + vocabularies),
+ * decoding raw sentences, and BLEU / chrF evaluation.
+ */
+export {
+  type Lang,
+  type ModelKind,
+  type Split,
+  type TranslateConfig,
+  DEFAULT_CONFIG,
+  QUICK_CONFIG,
+  normalizeSplit,
+  resolveConfig,
+} from "./config.ts";
+export {
+  type TokenizerPair,
+  type DataOptions,
+  type TranslationData,
+  loadSplit,
+  fitTokenizers,
+  makeBatcher,
+  prepareData,
+  exactLengthPlan,
+} from "./data.ts";
+export {
+  type TranslationModel,
+  type TranslationMeta,
+  type TranslateOptions,
+  type LoadTranslatorOptions,
+  Translator,
+  buildModel,
+  translationMeta,
+  readTranslationMeta,
+  collateSources,
+  loadVocabFile,
+  resolveCheckpoint,
+} from "./translator.ts";
+export {
+  type LossResult,
+  type TranslationScores,
+  type CorpusEvaluation,
+  validationLoss,
+  scoreTranslations,
+  evaluateCorpus,
+} from "./evaluate.ts";
+export { type CostShape, type CostEstimate, estimateCost } from "./cost.ts";
+export {
+  type EpochRecord,
+  type FinalRecord,
+  translationReport,
+  saveTranslationReport,
+} from "./report.ts";
+export { type TrainOptions, type TrainResult, trainTranslation } from "./trainer.ts";
