@@ -67,13 +67,23 @@ async function main(): Promise<void> {
   const compute = computeArg >= 0 ? Number(args[computeArg + 1]) : perBatch;
   const fmt = (r: { wall: number; stalled: number }) =>
     `${r.wall.toFixed(0).padStart(6)} ms, main thread stalled on data ${r.stalled.toFixed(0).padStart(5)} ms`;
-  console.log(`${ds.length} images, ${loader.length} batches of 128, loadavg ${process.getBuiltinModule("node:os").loadavg()[0]!.toFixed(1)}`);
-  console.log(`build only, main thread:   ${build.wall.toFixed(0)} ms (${perBatch.toFixed(2)} ms/batch)`);
-  console.log(`simulated compute:         ${compute.toFixed(2)} ms/batch = ${(compute * loader.length).toFixed(0)} ms/epoch`);
-  console.log(`main thread:               ${fmt(await epoch(loader.batches(1)[Symbol.iterator](), compute))}`);
+  console.log(
+    `${ds.length} images, ${loader.length} batches of 128, loadavg ${process.getBuiltinModule("node:os").loadavg()[0]!.toFixed(1)}`,
+  );
+  console.log(
+    `build only, main thread:   ${build.wall.toFixed(0)} ms (${perBatch.toFixed(2)} ms/batch)`,
+  );
+  console.log(
+    `simulated compute:         ${compute.toFixed(2)} ms/batch = ${(compute * loader.length).toFixed(0)} ms/epoch`,
+  );
+  console.log(
+    `main thread:               ${fmt(await epoch(loader.batches(1)[Symbol.iterator](), compute))}`,
+  );
   const prefetched = new tg.data.DataLoader(ds, { ...opts, workers: 1, prefetch: 2 });
   const cold = await epoch(prefetched.batches(1)[Symbol.asyncIterator](), compute);
-  console.log(`worker prefetch, cold:     ${fmt(cold)} (first batch after ${cold.first.toFixed(0)} ms)`);
+  console.log(
+    `worker prefetch, cold:     ${fmt(cold)} (first batch after ${cold.first.toFixed(0)} ms)`,
+  );
   const warm = await epoch(prefetched.batches(2)[Symbol.asyncIterator](), compute);
   console.log(`worker prefetch, warm:     ${fmt(warm)}`);
   console.log(

@@ -8,7 +8,13 @@ import { describe, expect, it } from "vitest";
 const entry = new URL("../src/index.ts", import.meta.url).pathname;
 
 function missingExamples(): string[] {
-  const program = ts.createProgram([entry], { allowImportingTsExtensions: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 });
+  const program = ts.createProgram([entry], {
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+  });
   const checker = program.getTypeChecker();
   const root = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
   const missing: string[] = [];
@@ -21,9 +27,14 @@ function missingExamples(): string[] {
         visit(sym, `${name}.`);
         continue;
       }
-      if (!(sym.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class | ts.SymbolFlags.Variable))) continue;
+      if (!(sym.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class | ts.SymbolFlags.Variable)))
+        continue;
       // Plain constants (class lists, defaults) are data, not API to demonstrate.
-      if (sym.flags & ts.SymbolFlags.Variable && checker.getTypeOfSymbol(sym).getCallSignatures().length === 0) continue;
+      if (
+        sym.flags & ts.SymbolFlags.Variable &&
+        checker.getTypeOfSymbol(sym).getCallSignatures().length === 0
+      )
+        continue;
       if (seen.has(sym)) continue;
       seen.add(sym);
       const tags = sym.getJsDocTags(checker);

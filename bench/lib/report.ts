@@ -1,0 +1,229 @@
+/** Terminal tables for a benchmark run: raw figures, peak RSS, tsgrad/peer ratios, checks. */
+import type { MachineInfo } from "./machine.ts";
+import type { CheckResult, ChildResult, Figure, PeerName, WorkloadName } from "./protocol.ts";
+
+/** One framework × workload child, as the run records it. */
+export interface RunRecord {
+  peer: PeerName;
+  workload: WorkloadName;
+  status: "ok" | "absent" | "failed" | "skipped";
+  /** Why it is absent, failed or skipped. */
+  reason?: string;
+  /** A caveat on an "ok" result (e.g. a peer that ran below its best configuration). */
+  caveat?: string;
+  figures: Figure[];
+  losses: number[];
+  checks: CheckResult[];
+  threadsUsed?: number;
+  info?: Record<string, string | number | boolean>;
+  maxRssMiB?: number;
+  wallSeconds: number;
+}
+
+/** tsgrad's throughput divided by a peer's, for one figure measured in this run. */
+export interface Ratio {
+  tsgrad: PeerName;
+  peer: PeerName;
+  figure: string;
+  ratio: number;
+}
+
+/** Three significant digits, without exponent notation for the magnitudes seen here. */
+export function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  if (a >= 1) return x.toFixed(2);
+  return x.toPrecision(2);
+}
+
+/** A text table: numeric columns right-aligned, the others left-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const numeric = header.map((_, i) =>
+    rows.every((r) => /^[\d.,×%()\s-]*$|^(absent|failed|skipped)$/.test(r[i] ?? "")),
+  );
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export function childToRecord(
+  peer: PeerName,
+  workload: WorkloadName,
+  r: ChildResult,
+  wallSeconds: number,
+): RunRecord {
+  const rss = r.maxRssKiB === undefined ? {} : { maxRssMiB: r.maxRssKiB / 1024 };
+  if (r.status !== "ok") {
+    return {
+      peer,
+      workload,
+      status: r.status,
+      reason: r.reason,
+      figures: [],
+      losses: [],
+      checks: [],
+      wallSeconds,
+      ...rss,
+    };
+  }
+  return {
+    peer,
+    workload,
+    status: "ok",
+    figures: r.figures,
+    losses: r.losses,
+    checks: r.checks,
+    threadsUsed: r.threadsUsed,
+    info: r.info,
+    wallSeconds,
+    ...rss,
+  };
+}
+
+const TSGRAD: PeerName[] = ["tsgrad-native", "tsgrad-js"];
+
+/** Every tsgrad ÷ peer ratio available among the records' figures. */
+export function ratios(records: RunRecord[]): Ratio[] {
+  const fig = new Map<string, number>();
+  for (const r of records) for (const f of r.figures) fig.set(`${r.peer}|${f.name}`, f.median);
+  const out: Ratio[] = [];
+  const names = [...new Set(records.flatMap((r) => r.figures.map((f) => f.name)))];
+  for (const t of TSGRAD) {
+    for (const r of records) {
+      // native ÷ js is reported; its inverse would only repeat it.
+      if (r.peer === t || (t === "tsgrad-js" && r.peer === "tsgrad-native")) continue;
+      for (const name of names) {
+        const a = fig.get(`${t}|${name}`);
+        const b = fig.get(`${r.peer}|${name}`);
+        if (a !== undefined && b !== undefined && r.figures.some((f) => f.name === name)) {
+          out.push({ tsgrad: t, peer: r.peer, figure: name, ratio: a / b });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The whole terminal report. */
+export function renderReport(
+  records: RunRecord[],
+  machine: MachineInfo,
+  peers: readonly PeerName[],
+  check: boolean,
+): string {
+  const out: string[] = [];
+  // Under --check nothing is timed: only the checks and what could not run are reported.
+  const timed = check ? [] : records;
+  const get = (p: PeerName, w: WorkloadName) => timed.find((r) => r.peer === p && r.workload === w);
+  const mark = (r: RunRecord | undefined) => (r?.caveat ? "*" : "");
+  const statusCell = (r: RunRecord | undefined) => (r === undefined ? "" : r.status);
+
+  const sgemm = timed.filter((r) => r.workload === "sgemm");
+  if (sgemm.length > 0) {
+    const sizes = [
+      ...new Set(sgemm.flatMap((r) => r.figures.map((f) => f.name.replace("sgemm-", "")))),
+    ];
+    const rows = peers
+      .map((p) => get(p, "sgemm"))
+      .filter((r): r is RunRecord => r !== undefined)
+      .map((r) => [
+        r.peer + mark(r),
+        String(r.threadsUsed ?? ""),
+        ...sizes.map((n) => {
+          const f = r.figures.find((x) => x.name === `sgemm-${n}`);
+          return f
+            ? `${fmt(f.median)} (${fmt((100 * f.median) / machine.peakGflops)}%)`
+            : statusCell(r);
+        }),
+        r.maxRssMiB ? fmt(r.maxRssMiB) : "",
+      ]);
+    out.push(
+      `sgemm, float32 C = A·B: GFLOP/s (% of the ${fmt(machine.peakGflops)} GFLOP/s fp32 peak)`,
+      table(["peer", "thr", ...sizes.map((n) => `n=${n}`), "RSS MiB"], rows),
+      "",
+    );
+  }
+
+  const training: WorkloadName[] = ["cnn", "alexnet", "lstm"];
+  const present = training.filter((w) => timed.some((r) => r.workload === w));
+  if (present.length > 0) {
+    const unit = (w: WorkloadName) => (w === "lstm" ? "tokens/s" : "images/s");
+    const rows = peers
+      .filter((p) => present.some((w) => get(p, w)))
+      .map((p) => [
+        p + (present.some((w) => get(p, w)?.caveat) ? "*" : ""),
+        ...present.flatMap((w) => {
+          const r = get(p, w);
+          const f = r?.figures[0];
+          if (!r || !f) return [statusCell(r), "", ""];
+          const gf = (f.median * f.flopsPerStep) / f.itemsPerStep / 1e9;
+          return [fmt(f.median), fmt(gf), r.maxRssMiB ? fmt(r.maxRssMiB) : ""];
+        }),
+      ]);
+    out.push(
+      "training throughput (median of timed windows), achieved GFLOP/s, peak RSS MiB",
+      table(["peer", ...present.flatMap((w) => [`${w} ${unit(w)}`, "GFLOP/s", "RSS"])], rows),
+      "",
+    );
+  }
+
+  const rs = ratios(records);
+  if (rs.length > 0) {
+    const figs = [...new Set(rs.map((r) => r.figure))];
+    const pairs = [...new Set(rs.map((r) => `${r.tsgrad}|${r.peer}`))];
+    const rows = pairs.map((pair) => {
+      const [t, p] = pair.split("|") as [PeerName, PeerName];
+      const caveat = records.some((r) => r.peer === p && r.caveat);
+      return [
+        `${t} ÷ ${p}${caveat ? "*" : ""}`,
+        ...figs.map((f) => {
+          const x = rs.find((r) => r.tsgrad === t && r.peer === p && r.figure === f);
+          return x ? `${fmt(x.ratio)}×` : "";
+        }),
+      ];
+    });
+    out.push(
+      "ratios, tsgrad ÷ peer throughput measured in this run (>1: tsgrad is faster)",
+      table(["", ...figs], rows),
+      "",
+    );
+  }
+
+  const caveats = records.filter((r) => r.caveat);
+  for (const r of caveats) out.push(`* ${r.peer} ${r.workload}: ${r.caveat}`);
+  if (caveats.length > 0) out.push("");
+
+  const missing = records.filter((r) => r.status !== "ok");
+  if (missing.length > 0) {
+    out.push("not measured");
+    for (const r of missing) out.push(`  ${r.peer} ${r.workload}: ${r.status}: ${r.reason ?? ""}`);
+    out.push("");
+  }
+
+  const checks = records.flatMap((r) =>
+    r.checks.map((c) => [r.peer, r.workload, c.ok ? "ok" : "FAIL", c.name, c.detail]),
+  );
+  if (checks.length > 0) {
+    out.push("checks", table(["peer", "workload", "", "check", "detail"], checks), "");
+  }
+  const trains = records.filter(
+    (r) => r.status === "ok" && r.losses.length >= 2 && r.checks.length === 0,
+  );
+  if (trains.length > 0) {
+    out.push(
+      "loss, first → last step of the timed run",
+      ...trains.map(
+        (r) =>
+          `  ${r.peer} ${r.workload}: ${fmt(r.losses[0]!)} → ${fmt(r.losses[r.losses.length - 1]!)}`,
+      ),
+      "",
+    );
+  }
+  return out.join("\n");
+}

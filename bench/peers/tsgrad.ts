@@ -1,0 +1,122 @@
+/**
+ * tsgrad as a benchmark peer, on the backend the peer name says: `tsgrad-js` (the JS reference
+ * backend, one thread) or `tsgrad-native` (the oneDNN addon, `--threads` threads). The models
+ * are built from the public API only: `tg.nn` modules for the CNN, `tg.models.AlexNet` for the
+ * AlexNet recipe, `tg.nn.Embedding` + `tg.nn.LSTM` + `tg.nn.Linear` for the LSTM LM, and
+ * `tg.optim` for the updates.
+ */
+import * as tg from "../../src/index.ts";
+import { syntheticBatch } from "../lib/measure.ts";
+import { type ChildRequest, type ModelSpec, PeerAbsent } from "../lib/protocol.ts";
+import { ALEXNET, LSTM_LM, type LayerSpec } from "../lib/specs.ts";
+import type { NodePeer, PeerSetup, Sgemm, Trainer } from "./peer.ts";
+
+function selectBackend(req: ChildRequest): Promise<PeerSetup> {
+  const name = req.peer === "tsgrad-native" ? "native" : "js";
+  const entry = tg.listBackends().find((b) => b.name === name);
+  if (entry === undefined) {
+    const names = tg.listBackends().map((b) => b.name);
+    throw new PeerAbsent(`backend "${name}" is not registered (registered: ${names.join(", ")})`);
+  }
+  if (!entry.available) throw new PeerAbsent(`backend "${name}" unavailable: ${entry.reason}`);
+  tg.setBackend(name);
+  const backend = tg.getBackend();
+  if (backend.setNumThreads) backend.setNumThreads(req.threads);
+  const info: Record<string, string | number | boolean> = { backend: name };
+  for (const [k, v] of Object.entries(backend.info?.() ?? {})) info[k] = v;
+  return Promise.resolve({ threadsUsed: backend.numThreads?.() ?? 1, info });
+}
+
+function layer(l: LayerSpec): tg.nn.Layer {
+  switch (l.kind) {
+    case "conv":
+      return new tg.nn.Conv2d(l.in, l.out, l.k, { padding: l.pad });
+    case "relu":
+      return new tg.nn.ReLU();
+    case "maxpool":
+      return new tg.nn.MaxPool2d(l.k, { stride: l.stride });
+    case "lrn":
+      return new tg.nn.LocalResponseNorm(l.size, l.alpha, l.beta, l.k);
+    case "dropout":
+      return new tg.nn.Dropout(l.p);
+    case "flatten":
+      return new tg.nn.Flatten();
+    case "linear":
+      return new tg.nn.Linear(l.in, l.out);
+  }
+}
+
+function optimizer(params: tg.Tensor[], spec: ModelSpec["optimizer"]): tg.optim.Optimizer {
+  return spec.kind === "adam"
+    ? new tg.optim.Adam(params, { lr: spec.lr })
+    : new tg.optim.SGD(params, {
+        lr: spec.lr,
+        momentum: spec.momentum,
+        weightDecay: spec.weightDecay,
+      });
+}
+
+function imageTrainer(spec: ModelSpec): Trainer {
+  // The AlexNet workload is the library's model itself, not a rebuild of its layer list.
+  const net: tg.nn.Layer =
+    spec.name === "alexnet"
+      ? new tg.models.AlexNet({ ...ALEXNET.config })
+      : new tg.nn.Sequential(...spec.layers.map(layer));
+  net.train();
+  const opt = optimizer(net.parameters(), spec.optimizer);
+  const [c, h, w] = spec.input;
+  const { x, y } = syntheticBatch(1, spec.batch * c * h * w, spec.batch, spec.classes);
+  const xs = tg.tensor(x, { shape: [spec.batch, c, h, w] });
+  const ys = tg.tensor(y);
+  return {
+    step() {
+      opt.zeroGrad();
+      const loss = tg.F.crossEntropy(net.forward(xs), ys);
+      loss.backward();
+      opt.step();
+      return loss.item();
+    },
+  };
+}
+
+function lstmTrainer(): Trainer {
+  const { vocab, embedding, hidden, seq, batch, lr } = LSTM_LM;
+  const emb = new tg.nn.Embedding(vocab, embedding);
+  const lstm = new tg.nn.LSTM(embedding, hidden);
+  const head = new tg.nn.Linear(hidden, vocab);
+  const params = [...emb.parameters(), ...lstm.parameters(), ...head.parameters()];
+  const opt = new tg.optim.Adam(params, { lr });
+  const { y } = syntheticBatch(2, 0, 2 * seq * batch, vocab);
+  const tokens = tg.tensor(y.slice(0, seq * batch), { shape: [seq, batch] });
+  const targets = tg.tensor(y.slice(seq * batch));
+  return {
+    step() {
+      opt.zeroGrad();
+      const [out] = lstm.forward(emb.forward(tokens));
+      const logits = head.forward(out).reshape([seq * batch, vocab]);
+      const loss = tg.F.crossEntropy(logits, targets);
+      loss.backward();
+      opt.step();
+      return loss.item();
+    },
+  };
+}
+
+export const peer: NodePeer = {
+  setup: selectBackend,
+
+  sgemm(n: number, a: Float32Array, b: Float32Array): Promise<Sgemm> {
+    const A = tg.tensor(a, { shape: [n, n] });
+    const B = tg.tensor(b, { shape: [n, n] });
+    return Promise.resolve({
+      run: () => A.matmul(B),
+      result: () => Promise.resolve(A.matmul(B).contiguous().data as Float32Array),
+    });
+  },
+
+  trainer(req: ChildRequest): Promise<Trainer> {
+    if (req.workload === "lstm") return Promise.resolve(lstmTrainer());
+    if (!req.model) throw new Error(`workload ${req.workload} needs a model spec`);
+    return Promise.resolve(imageTrainer(req.model));
+  },
+};

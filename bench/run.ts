@@ -1,0 +1,419 @@
+/**
+ * `npm run bench`: tsgrad measured against its peers, in one run.
+ *
+ * For each workload (sgemm, CNN training, the AlexNet recipe's step, an LSTM LM step) and each
+ * peer (tsgrad on its native and JS backends, PyTorch, tfjs wasm/cpu, jax-js with and without
+ * workers), one child process measures one figure set and reports its peak RSS; this process
+ * runs them one after another (never two at once: they would share the cores), prints raw
+ * figures and tsgrad ÷ peer ratios, and writes everything to `bench/results/<date>-<commit>.json`.
+ * Peers that cannot run are reported as absent with the reason. `--check` trains each peer a few
+ * steps instead of timing it and verifies the loss goes down (and the sgemm results and patched
+ * kernels are right). See bench/README.md for every flag.
+ */
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { alexnetSpec } from "./lib/alexnet-spec.ts";
+import { gitInfo, loadAverage, machineInfo, packageVersions } from "./lib/machine.ts";
+import {
+  type ChildRequest,
+  type ChildResult,
+  type ModelSpec,
+  PEERS,
+  type PeerName,
+  RESULT_MARKER,
+  WORKLOADS,
+  type WorkloadName,
+} from "./lib/protocol.ts";
+import { type RunRecord, childToRecord, ratios, renderReport } from "./lib/report.ts";
+import { cnnSpec, lstmFlopsPerToken, modelFlopsPerImage, support } from "./lib/specs.ts";
+import { buildTfjsBundle } from "./lib/tfjs-bundle.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(HERE);
+/** Where Debian's OpenBLAS package puts the libblas.so.3 it provides. */
+const DEBIAN_OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
+
+const HELP = `npm run bench -- [options]
+
+  --workloads a,b     sgemm,cnn,alexnet,lstm (default: all)
+  --peers a,b         ${PEERS.join(",")} (default: all)
+  --all               also run the optional pairs (tfjs-cpu training, tfjs-wasm on alexnet)
+  --threads N         threads for the multi-threaded peers (default 2)
+  --check             train a few steps per peer and check the loss falls (no timing, no JSON)
+  --check-steps N     steps under --check (default 6)
+  --sizes a,b         sgemm sizes (default 256,512,1024)
+  --budget S          timed seconds to aim for per figure (default 3)
+  --window S          seconds per timed window, at least one step (default 0.5)
+  --min-windows N     timed windows per figure when they fit in --max-seconds (default 3)
+  --max-seconds S     cap on timed seconds per figure, after one window (default 60)
+  --warmup S          warm-up seconds, at least one step, at most three (default 1)
+  --timeout S         kill a child after S seconds (default 1200)
+  --python PATH       Python with torch (default /usr/bin/python3)
+  --torch-blas DIR    directory with the libblas.so.3 PyTorch should load (default: Debian's
+                      OpenBLAS in ${DEBIAN_OPENBLAS} when installed)
+  --clock-ghz X       CPU clock for the fp32 peak (default: /proc/cpuinfo, else 2.1)
+  --out FILE          results file (default bench/results/<date>-<commit>.json)
+  --no-save           do not write a results file
+  --quiet             do not echo the children's progress lines
+
+Also in bench/: prefetch.ts, the DataLoader prefetch micro-benchmark (npx tsx bench/prefetch.ts).`;
+
+const { values: opt } = parseArgs({
+  options: {
+    workloads: { type: "string" },
+    peers: { type: "string" },
+    all: { type: "boolean", default: false },
+    threads: { type: "string", default: "2" },
+    check: { type: "boolean", default: false },
+    "check-steps": { type: "string", default: "6" },
+    sizes: { type: "string", default: "256,512,1024" },
+    budget: { type: "string", default: "3" },
+    window: { type: "string", default: "0.5" },
+    "min-windows": { type: "string", default: "3" },
+    "max-seconds": { type: "string", default: "60" },
+    warmup: { type: "string", default: "1" },
+    timeout: { type: "string", default: "1200" },
+    python: { type: "string", default: "/usr/bin/python3" },
+    "torch-blas": { type: "string" },
+    "clock-ghz": { type: "string" },
+    out: { type: "string" },
+    "no-save": { type: "boolean", default: false },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (opt.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+function fail(msg: string): never {
+  console.error(`bench: ${msg}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function num(name: string, v: string, integer = false): number {
+  const x = Number(v);
+  if (!Number.isFinite(x) || x <= 0 || (integer && !Number.isInteger(x))) {
+    fail(`--${name} needs a positive ${integer ? "integer" : "number"}, got "${v}"`);
+  }
+  return x;
+}
+
+function list<T extends string>(name: string, v: string | undefined, all: readonly T[]): T[] {
+  if (v === undefined) return [...all];
+  const xs = v.split(",").map((s) => s.trim());
+  for (const x of xs) {
+    if (!all.includes(x as T)) fail(`--${name}: unknown "${x}"; known: ${all.join(", ")}`);
+  }
+  return all.filter((a) => xs.includes(a));
+}
+
+const workloads = list("workloads", opt.workloads, WORKLOADS);
+const peers = list("peers", opt.peers, PEERS);
+const threads = num("threads", opt.threads, true);
+const sizes = opt.sizes.split(",").map((s) => num("sizes", s, true));
+const timeoutSeconds = num("timeout", opt.timeout);
+const clock = opt["clock-ghz"] === undefined ? undefined : num("clock-ghz", opt["clock-ghz"]);
+const timing = {
+  budget: num("budget", opt.budget),
+  windowSeconds: num("window", opt.window),
+  minWindows: num("min-windows", opt["min-windows"], true),
+  maxSeconds: num("max-seconds", opt["max-seconds"]),
+  warmupSeconds: num("warmup", opt.warmup),
+};
+
+/** PyTorch's BLAS: an explicit directory, else Debian's OpenBLAS when it is installed. */
+const torchBlas =
+  opt["torch-blas"] ??
+  (existsSync(`${DEBIAN_OPENBLAS}/libblas.so.3`) ? DEBIAN_OPENBLAS : undefined);
+if (torchBlas !== undefined && !existsSync(`${torchBlas}/libblas.so.3`)) {
+  fail(`--torch-blas ${torchBlas}: no libblas.so.3 there`);
+}
+
+/** PyTorch's best configuration here (PEERS.md), as environment variables. */
+function torchEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    // OpenBLAS 0.3.21 does not know this CPU and would fall back to its Prescott kernels;
+    // passive OpenMP threads leave the other core alone between kernels.
+    OPENBLAS_CORETYPE: "SkylakeX",
+    OMP_WAIT_POLICY: "PASSIVE",
+    OMP_NUM_THREADS: String(threads),
+    OPENBLAS_NUM_THREADS: String(threads),
+  };
+  if (torchBlas !== undefined) {
+    env.LD_LIBRARY_PATH = [torchBlas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  }
+  return env;
+}
+
+function childCommand(
+  peer: PeerName,
+  req: ChildRequest,
+): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const json = JSON.stringify(req);
+  if (peer === "pytorch") {
+    const env = torchEnv();
+    return { cmd: opt.python, args: [join(HERE, "peers", "torch_peer.py"), json], env };
+  }
+  return {
+    cmd: process.execPath,
+    args: ["--import", "tsx", join(HERE, "child.ts"), json],
+    env: { ...process.env, TSGRAD_NUM_THREADS: String(threads), OMP_WAIT_POLICY: "PASSIVE" },
+  };
+}
+
+/** Run one child to completion; its result, or why there is none. */
+function runChild(peer: PeerName, req: ChildRequest): Promise<ChildResult> {
+  const { cmd, args, env } = childCommand(peer, req);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    const stderr: string[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutSeconds * 1000);
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    let partial = "";
+    child.stderr.on("data", (d: Buffer) => {
+      const lines = (partial + d.toString()).split("\n");
+      partial = lines.pop()!;
+      for (const l of lines) {
+        stderr.push(l);
+        if (!opt.quiet) console.error(`  ${l}`);
+      }
+    });
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ status: "absent", reason: `cannot start ${cmd}: ${e.message}` });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARKER));
+      if (line) return resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as ChildResult);
+      const tail = stderr
+        .filter((l) => l.trim())
+        .slice(-3)
+        .join(" | ");
+      resolve({
+        status: "failed",
+        reason: timedOut
+          ? `timed out after ${timeoutSeconds} s (--timeout)`
+          : `exited with ${signal ?? `code ${code}`} and no result${tail ? `: ${tail}` : ""}`,
+      });
+    });
+  });
+}
+
+/**
+ * Peak RSS (MiB) of each runtime doing nothing, to read the peers' figures against: the Node
+ * children run under tsx (the peers are TypeScript), whose loader thread costs some memory, and
+ * PyTorch's children start from `import torch`.
+ */
+async function runtimeBaselines(): Promise<Record<string, number | string>> {
+  const probes: [string, string, string[], NodeJS.ProcessEnv][] = [
+    ["node", process.execPath, ["-e", "console.log(process.resourceUsage().maxRSS)"], process.env],
+    [
+      "node+tsx",
+      process.execPath,
+      ["--import", "tsx", "-e", "console.log(process.resourceUsage().maxRSS)"],
+      process.env,
+    ],
+    [
+      "python+torch",
+      opt.python,
+      ["-c", "import resource, torch; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
+      torchEnv(),
+    ],
+  ];
+  const out: Record<string, number | string> = {};
+  for (const [name, cmd, args, env] of probes) {
+    out[name] = await new Promise((resolve) => {
+      execFile(cmd, args, { cwd: ROOT, env }, (err, stdout) => {
+        const kib = Number(stdout.trim());
+        resolve(
+          err || !(kib > 0) ? `unavailable (${err?.message.split("\n")[0] ?? stdout})` : kib / 1024,
+        );
+      });
+    });
+  }
+  return out;
+}
+
+/** Learning-rate multiplier for the SGD workload under --check (see modelFor). */
+const CHECK_SGD_LR_SCALE = 10;
+
+function modelFor(w: WorkloadName): ModelSpec | undefined {
+  if (w === "cnn") return cnnSpec();
+  if (w !== "alexnet") return undefined;
+  const spec = alexnetSpec();
+  // At the recipe's lr 0.01 the AlexNet loss falls ~1e-4 per step from ln 10, below the noise
+  // dropout adds, so a few --check steps could not show it training; ×10 makes the fall clear.
+  // The step's cost does not depend on the learning rate: timed runs use the recipe's.
+  if (opt.check && spec.optimizer.kind === "sgd") spec.optimizer.lr *= CHECK_SGD_LR_SCALE;
+  return spec;
+}
+
+/** A caveat when a peer demonstrably ran below its best configuration. */
+function caveat(r: RunRecord): string | undefined {
+  const blas = r.info?.blas;
+  if (r.peer === "pytorch" && typeof blas === "string" && !blas.includes("openblas")) {
+    return (
+      `PyTorch loaded ${blas}, not OpenBLAS: its matmuls run on Debian's reference BLAS, far below ` +
+      "its best configuration. Install libopenblas0-pthread (apt) or pass --torch-blas DIR"
+    );
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo(clock);
+  const git = gitInfo(ROOT);
+  const loadStart = loadAverage();
+  const started = new Date();
+  console.log(
+    `tsgrad bench${opt.check ? " --check" : ""}: ${started.toISOString()}, commit ${git.commit}` +
+      `${git.dirty ? " (uncommitted changes)" : ""}, --threads ${threads}`,
+  );
+  console.log(
+    `${machine.cpuModel}, ${machine.cores} cores [${machine.isa.join(" ")}], ` +
+      `fp32 peak ${machine.cores} × ${machine.flopsPerCycle} FLOP/cycle × ${machine.clockGHz} GHz = ` +
+      `${machine.peakGflops.toFixed(1)} GFLOP/s (clock: ${machine.clockSource})`,
+  );
+  console.log(
+    `load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} (1/5/15 min): ` +
+      `${loadStart[0] > 0.5 ? "the machine is busy, figures will be noisy" : "quiet"}`,
+  );
+  const cnn = cnnSpec();
+  console.log(
+    `work per item: CNN ${(modelFlopsPerImage(cnn) / 1e6).toFixed(2)} MFLOP/image, AlexNet ` +
+      `${(modelFlopsPerImage(alexnetSpec()) / 1e6).toFixed(1)} MFLOP/image, LSTM LM ` +
+      `${(lstmFlopsPerToken() / 1e6).toFixed(2)} MFLOP/token (forward + backward)`,
+  );
+  if (opt.check && workloads.includes("alexnet")) {
+    console.log(`--check: AlexNet trains at ${CHECK_SGD_LR_SCALE}× the recipe's learning rate`);
+  }
+  if (peers.includes("pytorch")) {
+    console.log(`PyTorch BLAS: ${torchBlas ? `${torchBlas}/libblas.so.3` : "system libblas.so.3"}`);
+  }
+  console.log("");
+
+  if (peers.some((p) => p.startsWith("tfjs"))) {
+    // Built once here, so that no child spends time or memory on it (they reuse the file).
+    try {
+      console.error(`tfjs bundle: ${relative(ROOT, await buildTfjsBundle(ROOT))}`);
+    } catch (e) {
+      console.error(
+        `tfjs bundle: build failed (${(e as Error).message}); tfjs children will say why`,
+      );
+    }
+  }
+
+  const baselines = await runtimeBaselines();
+  console.log(
+    "idle runtime peak RSS: " +
+      Object.entries(baselines)
+        .map(([k, v]) => `${k} ${typeof v === "number" ? `${v.toFixed(0)} MiB` : v}`)
+        .join(", "),
+  );
+
+  const records: RunRecord[] = [];
+  for (const workload of workloads) {
+    for (const peer of peers) {
+      const s = support(peer, workload);
+      if (s.run === "never" || (s.run === "optional" && !opt.all)) {
+        records.push({
+          peer,
+          workload,
+          status: "skipped",
+          reason: s.why,
+          figures: [],
+          losses: [],
+          checks: [],
+          wallSeconds: 0,
+        });
+        continue;
+      }
+      const req: ChildRequest = {
+        peer,
+        workload,
+        threads,
+        check: opt.check,
+        checkSteps: num("check-steps", opt["check-steps"], true),
+        timing,
+        sizes,
+      };
+      const model = modelFor(workload);
+      if (model) req.model = model;
+      console.error(`${peer} × ${workload} …`);
+      const t0 = performance.now();
+      const result = await runChild(peer, req);
+      const rec = childToRecord(peer, workload, result, (performance.now() - t0) / 1000);
+      const c = caveat(rec);
+      if (c) rec.caveat = c;
+      records.push(rec);
+      if (rec.status !== "ok") console.error(`  → ${rec.status}: ${rec.reason}`);
+    }
+  }
+  const loadEnd = loadAverage();
+
+  console.log("");
+  console.log(renderReport(records, machine, peers, opt.check));
+  console.log(
+    `load average at the end ${loadEnd.map((x) => x.toFixed(2)).join(" ")}; ` +
+      `wall time ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,
+  );
+
+  const failedChecks = records.some((r) => r.checks.some((c) => !c.ok));
+  if (opt.check) {
+    if (failedChecks) process.exitCode = 1;
+    return;
+  }
+  if (opt["no-save"]) return;
+  const torchInfo = records.find((r) => r.peer === "pytorch" && r.info)?.info;
+  const result = {
+    schema: "tsgrad-bench/1",
+    date: started.toISOString(),
+    commit: git.commit,
+    dirty: git.dirty,
+    command: process.argv.slice(2),
+    threads,
+    machine,
+    versions: {
+      ...packageVersions(ROOT),
+      node: process.version,
+      ...(torchInfo ? { torch: String(torchInfo.torch), python: String(torchInfo.python) } : {}),
+    },
+    loadAverage: { start: loadStart, end: loadEnd },
+    idleRuntimeRssMiB: baselines,
+    timing,
+    work: {
+      cnnFlopsPerImage: modelFlopsPerImage(cnn),
+      alexnetFlopsPerImage: modelFlopsPerImage(alexnetSpec()),
+      lstmFlopsPerToken: lstmFlopsPerToken(),
+    },
+    runs: records,
+    ratios: ratios(records),
+  };
+  const file =
+    opt.out ?? join(HERE, "results", `${started.toISOString().slice(0, 10)}-${git.commit}.json`);
+  let path = file;
+  for (let i = 2; opt.out === undefined && existsSync(path); i++) {
+    path = file.replace(/\.json$/, `-${i}.json`);
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  // Written as prettier formats it, so `npm run format:check` accepts committed results.
+  const prettier = await import("prettier");
+  const config = (await prettier.resolveConfig(path)) ?? {};
+  writeFileSync(path, await prettier.format(JSON.stringify(result), { ...config, parser: "json" }));
+  console.log(`results: ${relative(process.cwd(), path)}`);
+}
+
+await main();
