@@ -27,14 +27,18 @@ function missingExamples(): string[] {
         visit(sym, `${name}.`);
         continue;
       }
-      if (!(sym.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class | ts.SymbolFlags.Variable)))
+      if (
+        !(sym.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class | ts.SymbolFlags.Variable))
+      ) {
         continue;
+      }
       // Plain constants (class lists, defaults) are data, not API to demonstrate.
       if (
         sym.flags & ts.SymbolFlags.Variable &&
         checker.getTypeOfSymbol(sym).getCallSignatures().length === 0
-      )
+      ) {
         continue;
+      }
       if (seen.has(sym)) continue;
       seen.add(sym);
       const tags = sym.getJsDocTags(checker);
