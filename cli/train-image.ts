@@ -19,9 +19,9 @@ const flags = {
   },
   init: {
     type: "string",
-    choices: ["pytorch", "alexnet"],
+    choices: ["kaiming", "pytorch", "alexnet"],
     default: d.init,
-    help: "alexnet initialisation: PyTorch defaults or the paper's N(0, 0.01)",
+    help: "alexnet initialisation: He-normal, PyTorch's layer defaults, or the paper's N(0, 0.01)",
   },
   data: {
     type: "string",
@@ -131,7 +131,7 @@ export const command: Command = {
     const cfg: Partial<tg.vision.ImageTrainConfig> = {
       model: f.model as tg.vision.ImageModelName,
       width: f.width,
-      init: f.init as "pytorch" | "alexnet",
+      init: f.init as "pytorch" | "alexnet" | "kaiming",
       ...resolveDataFlag(
         f.quick && !argv.some((a) => a.startsWith("--data")) ? "fashion-mnist-sample" : f.data,
       ),

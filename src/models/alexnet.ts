@@ -13,7 +13,7 @@
  * state dict loads into the equivalent PyTorch model (see `torchSource()`).
  */
 import * as nn from "../nn/index.ts";
-import { normal_, zeros_, constant_ } from "../nn/init.ts";
+import { normal_, zeros_, constant_, kaimingNormal_ } from "../nn/init.ts";
 import { windowOut } from "../ops/rules.ts";
 import { TsgradError } from "../tensor/errors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -25,8 +25,12 @@ export interface AlexNetConfig {
   /** Channel multiplier on 64-128-192-192-128 (and 1024 hidden units). */
   width?: number;
   dropout?: number;
-  /** "alexnet": N(0, 0.01) weights and the paper's biases; "pytorch": PyTorch's defaults. */
-  init?: "alexnet" | "pytorch";
+  /**
+   * "pytorch": PyTorch's layer defaults (U(±1/√fan-in)); "alexnet": the paper's N(0, 0.01) weights
+   * and biases of 1; "kaiming": He-normal weights for the ReLU layers, N(0, 0.01) for the output
+   * layer, zero biases (as torchvision initialises its VGG).
+   */
+  init?: "alexnet" | "pytorch" | "kaiming";
 }
 
 /**
@@ -91,6 +95,19 @@ export class AlexNet extends nn.Layer {
         (m, i) => m.bias && ([1, 3, 4].includes(i) ? constant_(m.bias, 1) : zeros_(m.bias)),
       );
       fcs.forEach((m, i) => m.bias && (i < 2 ? constant_(m.bias, 1) : zeros_(m.bias)));
+    } else if (c.init === "kaiming") {
+      // Without batch norm, PyTorch's defaults (variance 1/(3·fan-in)) shrink the signal at each
+      // of the eight layers and the LRNs shrink it further: the net sits at chance for hundreds of
+      // steps before it starts to learn. He-normal keeps the ReLU activations' scale.
+      const convs = this.features.children().filter((m): m is nn.Conv2d => m instanceof nn.Conv2d);
+      const fcs = this.classifier.children().filter((m): m is nn.Linear => m instanceof nn.Linear);
+      convs.forEach((m) => kaimingNormal_(m.weight, { mode: "fanOut", nonlinearity: "relu" }));
+      fcs.forEach((m, i) =>
+        i < fcs.length - 1
+          ? kaimingNormal_(m.weight, { nonlinearity: "relu" })
+          : normal_(m.weight, 0, 0.01),
+      );
+      [...convs, ...fcs].forEach((m) => m.bias && zeros_(m.bias));
     }
   }
 

@@ -17,8 +17,8 @@ export interface ImageModelSpec {
   numClasses: number;
   /** AlexNet's channel multiplier; the MLP's hidden width is 512 × width. */
   width?: number;
-  /** AlexNet's initialisation: "alexnet" (the paper's) or "pytorch" (default). */
-  init?: "alexnet" | "pytorch";
+  /** AlexNet's initialisation: "pytorch" (default), "alexnet" (the paper's) or "kaiming". */
+  init?: "alexnet" | "pytorch" | "kaiming";
 }
 
 /**

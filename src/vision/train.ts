@@ -34,7 +34,7 @@ export interface ImageTrainConfig {
   model: ImageModelName;
   /** AlexNet channel multiplier / MLP hidden-width multiplier. */
   width: number;
-  init: "pytorch" | "alexnet";
+  init: "pytorch" | "alexnet" | "kaiming";
   /** Dataset name (see `loadImageData`). */
   data: string;
   /** Explicit dataset location (else the usual search). */
@@ -68,7 +68,7 @@ export interface ImageTrainConfig {
 export const defaultImageConfig: ImageTrainConfig = {
   model: "alexnet",
   width: 1,
-  init: "pytorch",
+  init: "kaiming",
   data: "fashion-mnist",
   epochs: 30,
   batchSize: 128,
@@ -330,7 +330,7 @@ export async function trainImageClassifier(
     if (cfg.valSize >= trainSet.length) {
       throw new TsgradError(
         "train image",
-        `valSize ${cfg.valSize} leaves no training images (the training set has ${trainSet.length})`,
+        `valSize ${cfg.valSize} leaves no training images (the training set has ${trainSet.length}); hold out fewer, e.g. --val-size ${Math.floor(trainSet.length / 10)}`,
       );
     }
     [trainSet, valSet] = randomSplit(

@@ -60,6 +60,30 @@ describe("tg.models.AlexNet", () => {
     ]);
   });
 
+  it("keeps the activations' scale through the stack with He initialisation", () => {
+    // The reason for init "kaiming": PyTorch's layer defaults shrink the signal layer by layer in
+    // this batch-norm-free stack, so the features reaching the classifier start near zero and training stalls at chance.
+    const x = tg.randn([16, 1, 28, 28], { generator: new tg.Generator(3) });
+    const featureStd = (init: "kaiming" | "pytorch") => {
+      tg.manualSeed(0);
+      const net = new tg.models.AlexNet({ inChannels: 1, imageSize: 28, numClasses: 10, init });
+      net.eval();
+      return net.features.forward(x).std().item();
+    };
+    const conv = new tg.models.AlexNet({
+      inChannels: 1,
+      imageSize: 28,
+      numClasses: 10,
+      width: 0.5,
+      init: "kaiming",
+    }).features.children()[0] as tg.nn.Conv2d;
+    // fan-out of the first conv: 32 channels × 5 × 5.
+    expect(conv.weight.std().item()).toBeCloseTo(Math.sqrt(2 / (32 * 25)), 2);
+    expect(conv.bias!.abs().max().item()).toBe(0);
+    // Measured: 0.082 vs 0.015 at the end of the conv stack.
+    expect(featureStd("kaiming")).toBeGreaterThan(4 * featureStd("pytorch"));
+  });
+
   it("overfits a small batch", () => {
     tg.manualSeed(1);
     const net = new tg.models.LeNet5({ inChannels: 1, imageSize: 28, numClasses: 10 });
