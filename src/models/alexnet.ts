@@ -85,11 +85,11 @@ export class AlexNet extends nn.Layer {
       new nn.ReLU(),
       new nn.Linear(hidden, c.numClasses),
     );
+    const convs = this.features.children().filter((m): m is nn.Conv2d => m instanceof nn.Conv2d);
+    const fcs = this.classifier.children().filter((m): m is nn.Linear => m instanceof nn.Linear);
     if (c.init === "alexnet") {
       // §5 of the paper: weights N(0, 0.01²); biases 1 in conv 2, 4, 5 and the hidden FC layers
       // (to give ReLUs positive inputs early), 0 elsewhere.
-      const convs = this.features.children().filter((m): m is nn.Conv2d => m instanceof nn.Conv2d);
-      const fcs = this.classifier.children().filter((m): m is nn.Linear => m instanceof nn.Linear);
       [...convs, ...fcs].forEach((m) => normal_(m.weight, 0, 0.01));
       convs.forEach(
         (m, i) => m.bias && ([1, 3, 4].includes(i) ? constant_(m.bias, 1) : zeros_(m.bias)),
@@ -99,8 +99,6 @@ export class AlexNet extends nn.Layer {
       // Without batch norm, PyTorch's defaults (variance 1/(3·fan-in)) shrink the signal at each
       // of the eight layers and the LRNs shrink it further: the net sits at chance for hundreds of
       // steps before it starts to learn. He-normal keeps the ReLU activations' scale.
-      const convs = this.features.children().filter((m): m is nn.Conv2d => m instanceof nn.Conv2d);
-      const fcs = this.classifier.children().filter((m): m is nn.Linear => m instanceof nn.Linear);
       convs.forEach((m) => kaimingNormal_(m.weight, { mode: "fanOut", nonlinearity: "relu" }));
       fcs.forEach((m, i) =>
         i < fcs.length - 1
