@@ -67,15 +67,16 @@ export function writeImageReport(
       "Validation accuracy per epoch",
     );
   }
+  const lrs = epochs.map((m) => num(m, "lr"));
   r.figure(
     "lr",
     lineChart({
       title: "Learning rate",
       x: { label: "epoch" },
-      y: { label: "lr", scale: "log" },
-      series: [
-        { name: "lr", x: epochs.map((m) => num(m, "epoch")), y: epochs.map((m) => num(m, "lr")) },
-      ],
+      // Step and plateau schedules span decades (log axis); cosine ends at exactly 0, which a log
+      // axis cannot show.
+      y: { label: "lr", scale: lrs.every((v) => v > 0) ? "log" : "linear" },
+      series: [{ name: "lr", x: epochs.map((m) => num(m, "epoch")), y: lrs }],
     }),
     "Learning rate at the end of each epoch",
   );

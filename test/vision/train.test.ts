@@ -34,6 +34,27 @@ describe("tg.vision.trainImageClassifier", () => {
     expect(metrics.at(-1)!.valAccuracy).toBeGreaterThan(0.4);
   });
 
+  it("writes its report when a cosine schedule ends at a learning rate of exactly 0", async () => {
+    // Regression: the lr chart used a log axis, which cannot show 0, and the run died after
+    // training, before its summary was written.
+    const r = await tg.vision.trainImageClassifier(
+      {
+        model: "logistic",
+        data: "fashion-mnist-sample",
+        epochs: 2,
+        batchSize: 100,
+        schedule: "cosine",
+        valSize: 100,
+        trainLimit: 300,
+        workers: 0,
+      },
+      { ...quiet, report: true, dir: tmp() },
+    );
+    expect(r.status).toBe("finished");
+    expect(r.summary!.testAccuracy as number).toBeGreaterThan(0.3);
+    expect(readFileSync(`${r.dir}/report.html`, "utf8")).toContain("Learning rate");
+  });
+
   it("resumes exactly: an interrupted run ends with the same metrics and weights as an uninterrupted one", async () => {
     const cfg = {
       model: "mlp",
