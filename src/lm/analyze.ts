@@ -687,42 +687,21 @@ export function writeScalingReport(a: ScalingAnalysis, outDir: string): string[]
   }
   r.heading("Fits");
   const rows: unknown[][] = [];
-  if (ss?.fitAll) {
-    rows.push([
-      "L(N), all sizes",
-      ss.fitAll.points,
-      ss.fitAll.form.replace("x", "N"),
-      ss.fitAll.E,
-      ss.fitAll.A,
-      `α = ${fmt(ss.fitAll.alpha, 3)}`,
-      ciText(ss.fitAll.alphaCI),
-      ss.fitAll.r2,
-    ]);
-  }
-  if (held) {
-    rows.push([
-      "L(N), without the largest",
-      held.fit.points,
-      held.fit.form.replace("x", "N"),
-      held.fit.E,
-      held.fit.A,
-      `α = ${fmt(held.fit.alpha, 3)}`,
-      ciText(held.fit.alphaCI),
-      held.fit.r2,
-    ]);
-  }
+  // One row per power-law fit; `v` names the variable (N or D) and `e` its exponent (α or β).
+  const powerRow = (label: string, f: PowerLawResult, v: string, e: string) => [
+    label,
+    f.points,
+    v === "N" ? f.form.replace("x", "N") : f.form.replace("x", v).replace("A", "B").replace("α", e),
+    f.E,
+    f.A,
+    `${e} = ${fmt(f.alpha, 3)}`,
+    ciText(f.alphaCI),
+    f.r2,
+  ];
+  if (ss?.fitAll) rows.push(powerRow("L(N), all sizes", ss.fitAll, "N", "α"));
+  if (held) rows.push(powerRow("L(N), without the largest", held.fit, "N", "α"));
   if (a.dataSeries) {
-    const f = a.dataSeries.fit;
-    rows.push([
-      `L(D), model ${a.dataSeries.size}`,
-      f.points,
-      f.form.replace("x", "D").replace("A", "B").replace("α", "β"),
-      f.E,
-      f.A,
-      `β = ${fmt(f.alpha, 3)}`,
-      ciText(f.alphaCI),
-      f.r2,
-    ]);
+    rows.push(powerRow(`L(D), model ${a.dataSeries.size}`, a.dataSeries.fit, "D", "β"));
   }
   if (a.chinchilla) {
     const c = a.chinchilla;

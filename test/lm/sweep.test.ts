@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import "../../src/index.ts";
 import * as lm from "../../src/lm/index.ts";
@@ -73,5 +73,9 @@ describe("tg.lm.runSweep (--quick, in process)", () => {
     for (const f of ["report.html", "report.md", "analysis.json"]) {
       expect(existsSync(`${out}/${f}`)).toBe(true);
     }
+    // The fits table names each fit with its own variable and exponent.
+    const md = readFileSync(`${out}/report.md`, "utf8");
+    expect(md).toMatch(/\| L\(N\), without the largest \| 2 \| [^|]*N[^|]*α[^|]*\|.*\| α = /);
+    expect(md).toMatch(/\| L\(D\), model 1x16x1 \| 3 \| [^|]*B·D\^-β[^|]*\|.*\| β = /);
   });
 });
