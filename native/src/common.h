@@ -30,6 +30,15 @@
 
 namespace tsg {
 
+// Function multiversioning for the few hand-written loops that are compute-bound: the addon is
+// built for any x86-64 (no -march), so these get AVX-512 and AVX2 clones beside the baseline,
+// chosen once at load time for the CPU found.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TSG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TSG_CLONES
+#endif
+
 constexpr int kMaxDims = 12;  // oneDNN's DNNL_MAX_NDIMS; higher ranks are declined.
 
 enum DType : int { F32 = 0, F64 = 1, I32 = 2, U8 = 3, BAD = -1 };

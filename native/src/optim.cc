@@ -1,8 +1,11 @@
 // Fused in-place optimizer updates over float32 parameters: SGD (momentum, Nesterov), Adam /
 // AdamW (AMSGrad) and RMSprop. Each mirrors the JS reference loop in src/optim/kernels.ts
 // operation by operation, in double precision with a float32 store after every buffer update, so
-// results agree with the reference to the last bit in all but rare double-rounding cases. The
-// step-dependent constants (bias corrections) are computed once in JS and passed in.
+// SGD and RMSprop agree with the reference to the last bit in all but rare double-rounding cases;
+// Adam's square root and ratio are float32 (see adam_chunk), within an ulp or so of each update.
+// The step-dependent constants (bias corrections) are computed once in JS and passed in.
+#include <algorithm>
+
 #include "common.h"
 
 namespace tsg {
@@ -50,6 +53,48 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+struct AdamHyper {
+  double shrink, step_size, bc2, beta1, beta2, c1, c2, eps, wd;
+  bool decoupled, maximize;
+};
+
+// One thread's share of the Adam update. The moment updates are in double precision with a
+// float32 store, as the reference; the denominator and the ratio are in float32, because double
+// square roots and divisions made this loop compute-bound (a few cycles per element, more than
+// the memory traffic). That moves a parameter by at most one float32 ulp from the reference.
+TSG_CLONES
+void adam_chunk(int64_t lo, int64_t hi, float* __restrict p, const float* __restrict g,
+                float* __restrict m, float* __restrict v, float* __restrict vmax,
+                const AdamHyper& h) {
+  // Locals, so the compiler need not reload them after every store.
+  const float bc2 = static_cast<float>(h.bc2), eps = static_cast<float>(h.eps);
+  const double neg_step = -h.step_size, beta1 = h.beta1, beta2 = h.beta2, c1 = h.c1, c2 = h.c2;
+  const double wd = !h.decoupled ? h.wd : 0, sign = h.maximize ? -1 : 1;
+  if (vmax) {
+#pragma omp simd
+    for (int64_t i = lo; i < hi; i++) {
+      const double gi = sign * g[i] + wd * static_cast<double>(p[i]);
+      const float mi = static_cast<float>(m[i] * beta1 + c1 * gi);
+      const float vi = static_cast<float>(v[i] * beta2 + c2 * gi * gi);
+      const float second = vi > vmax[i] ? vi : vmax[i];
+      m[i] = mi;
+      v[i] = vi;
+      vmax[i] = second;
+      p[i] = static_cast<float>(p[i] + neg_step * (mi / (std::sqrt(second) / bc2 + eps)));
+    }
+    return;
+  }
+#pragma omp simd
+  for (int64_t i = lo; i < hi; i++) {
+    const double gi = sign * g[i] + wd * static_cast<double>(p[i]);
+    const float mi = static_cast<float>(m[i] * beta1 + c1 * gi);
+    const float vi = static_cast<float>(v[i] * beta2 + c2 * gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = static_cast<float>(p[i] + neg_step * (mi / (std::sqrt(vi) / bc2 + eps)));
+  }
+}
+
 // adam(p, g, m, v, vmax|null, h[shrink, stepSize, bc2Sqrt, beta1, beta2, c1, c2, eps, wd,
 //      decoupled, maximize])
 Napi::Value Adam(const Napi::CallbackInfo& info) {
@@ -63,27 +108,30 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   float* v = f32_or_null(env, info[3], n, "expAvgSq");
   float* vmax = f32_or_null(env, info[4], n, "maxExpAvgSq");
   if (!g || !m || !v || (!vmax && !info[4].IsNull())) return Napi::Boolean::New(env, false);
-  Meta h = get_meta(env, info[5]);
-  const double shrink = h.nextf(), step_size = h.nextf(), bc2 = h.nextf(), beta1 = h.nextf(),
-               beta2 = h.nextf(), c1 = h.nextf(), c2 = h.nextf(), eps = h.nextf(), wd = h.nextf();
-  const bool decoupled = h.next(), maximize = h.next();
-  if (decoupled && shrink != 1) {
+  Meta meta = get_meta(env, info[5]);
+  AdamHyper h{};
+  h.shrink = meta.nextf();
+  h.step_size = meta.nextf();
+  h.bc2 = meta.nextf();
+  h.beta1 = meta.nextf();
+  h.beta2 = meta.nextf();
+  h.c1 = meta.nextf();
+  h.c2 = meta.nextf();
+  h.eps = meta.nextf();
+  h.wd = meta.nextf();
+  h.decoupled = meta.next();
+  h.maximize = meta.next();
+  if (h.decoupled && h.shrink != 1) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallel)
-    for (int64_t i = 0; i < n; i++) p[i] = static_cast<float>(p[i] * shrink);
+    for (int64_t i = 0; i < n; i++) p[i] = static_cast<float>(p[i] * h.shrink);
   }
-#pragma omp parallel for simd schedule(static) if (n >= kParallel)
-  for (int64_t i = 0; i < n; i++) {
-    double gi = g[i];
-    if (maximize) gi = -gi;
-    if (!decoupled && wd != 0) gi += wd * static_cast<double>(p[i]);
-    m[i] = static_cast<float>(m[i] * beta1 + c1 * gi);
-    v[i] = static_cast<float>(v[i] * beta2 + c2 * gi * gi);
-    double second = v[i];
-    if (vmax) {
-      if (second > vmax[i]) vmax[i] = static_cast<float>(second);
-      second = vmax[i];
-    }
-    p[i] = static_cast<float>(p[i] + -step_size * (m[i] / (std::sqrt(second) / bc2 + eps)));
+#pragma omp parallel if (n >= kParallel)
+  {
+    // Contiguous blocks per thread, rounded to whole cache lines so no line is shared.
+    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t per = ((n + nt - 1) / nt + 15) / 16 * 16;
+    const int64_t lo = std::min(n, t * per), hi = std::min(n, lo + per);
+    adam_chunk(lo, hi, p, g, m, v, vmax, h);
   }
   return Napi::Boolean::New(env, true);
 }
