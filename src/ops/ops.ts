@@ -130,6 +130,7 @@ export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
  * console.log(tg.relu(tg.tensor([-1, 0, 2])).toArray()); // [0, 0, 2]
  */
 export const relu = (x: Tensor): Tensor => unary("relu", x);
+
 /**
  * Absolute value (gradient sign(x), 0 at 0).
  *
@@ -804,9 +805,17 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       `inner dimensions differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`,
     );
   }
+  const n = b2.shape[b2.ndim - 1]!;
+  if (b2.ndim === 2 && a2.ndim > 2) {
+    // [..., m, k] @ [k, n] is one [(... m), k] @ [k, n] product. As a batch over a broadcast b it
+    // would be slower, and b's gradient would be one k×n block per batch element, summed after.
+    const lead = a2.shape.slice(0, -1);
+    const rows = lead.reduce((x, y) => x * y, 1);
+    const flat = run("matmul", [reshape(a2.to(dt), [rows, k]), b2.to(dt)], {});
+    return reshape(flat, b.ndim === 1 ? lead : [...lead, n]);
+  }
   const batch = broadcastShapes("matmul", a2.shape.slice(0, -2), b2.shape.slice(0, -2));
   const m = a2.shape[a2.ndim - 2]!;
-  const n = b2.shape[b2.ndim - 1]!;
   let out = run(
     "matmul",
     [expand(a2.to(dt), [...batch, m, k]), expand(b2.to(dt), [...batch, k, n])],

@@ -170,6 +170,17 @@ function checkIndexShape(op: string, idx: View, target: readonly number[], axis:
 
 const mask = (t: Tensor, dtype: DType) => t.to(dtype);
 
+/** The last two axes are stored column-major (as `w.t()` of a contiguous matrix `w`). */
+function colMajor(t: Tensor): boolean {
+  const r = t.ndim;
+  return (
+    t.shape[r - 2]! > 1 &&
+    t.shape[r - 1]! > 1 &&
+    t.strides[r - 2] === 1 &&
+    t.strides[r - 1] === t.shape[r - 2]
+  );
+}
+
 // ------------------------------------------------------------------ the table
 
 export const rules: { [P in Prim]: Rule<P> } = {
@@ -424,9 +435,20 @@ export const rules: { [P in Prim]: Rule<P> } = {
       }
       return { shape: [...a!.shape.slice(0, -1), b!.shape[r - 1]!], dtype };
     },
+    // An operand stored transposed (a Linear weight used as Wᵀ) gets its gradient computed
+    // transposed too, (Bᵀ's gradient)ᵀ = (dCᵀ A)ᵀ, so it lands in the operand's own layout: the
+    // weight's gradient is then contiguous and the optimizer needs no copy of it.
     vjp: (g, { inputs: [a, b], needs }) => [
-      needs[0] ? run("matmul", [g, ops.transpose(b!, -2, -1)], {}) : null,
-      needs[1] ? run("matmul", [ops.transpose(a!, -2, -1), g], {}) : null,
+      needs[0]
+        ? colMajor(a!)
+          ? ops.transpose(run("matmul", [b!, ops.transpose(g, -2, -1)], {}), -2, -1)
+          : run("matmul", [g, ops.transpose(b!, -2, -1)], {})
+        : null,
+      needs[1]
+        ? colMajor(b!)
+          ? ops.transpose(run("matmul", [ops.transpose(g, -2, -1), a!], {}), -2, -1)
+          : run("matmul", [ops.transpose(a!, -2, -1), g], {})
+        : null,
     ],
   },
   // With B(x, w, dy) = <dy, conv(x, w)> bilinear, the three conv primitives are its three partial
