@@ -89,8 +89,11 @@ export function record<T extends Tensor[]>(
   return outputs;
 }
 
-/** Nodes reachable from `root`, ordered so that every node comes after the nodes it consumes. */
-function topoSort(root: Node): Node[] {
+/**
+ * Nodes reachable from `root`, ordered so that every node comes after the nodes it consumes. The
+ * walk does not go past the tensors in `cut` (their producers are not part of the result).
+ */
+function topoSort(root: Node, cut: ReadonlySet<Tensor> | null): Node[] {
   const order: Node[] = [];
   const seen = new Set<Node>();
   // Iterative DFS: deep graphs (an LSTM unrolled over long sequences) overflow a recursive one.
@@ -101,8 +104,9 @@ function topoSort(root: Node): Node[] {
     const [node, i] = top;
     if (i < node.inputs.length) {
       top[1] = i + 1;
-      const child = node.inputs[i]!._node;
-      if (child && !seen.has(child)) {
+      const input = node.inputs[i]!;
+      const child = input._node;
+      if (child && !seen.has(child) && !cut?.has(input)) {
         seen.add(child);
         stack.push([child, 0]);
       }
@@ -134,13 +138,16 @@ export function backward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}
 
 /**
  * The reverse sweep. Returns the cotangent of every tensor on the way; when `stopAt` is given, only
- * its entries are kept (the functional `grad` uses this and leaves `.grad` untouched).
+ * its entries are kept (the functional `grad` uses this and leaves `.grad` untouched). The sweep
+ * does not go past the tensors in `cut`: they count as independent inputs, and what produced them
+ * is not visited (a vjp of the part of the graph above them).
  */
 export function gradients(
   root: Tensor,
   seed: Tensor | undefined,
   opts: BackwardOptions,
   stopAt: ReadonlySet<Tensor> | null,
+  cut: ReadonlySet<Tensor> | null = null,
 ): Map<Tensor, Tensor> {
   if (!root.requiresGrad) {
     throw new TsgradError(
@@ -168,7 +175,7 @@ export function gradients(
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const sweep = () => {
     if (root._node === null) return;
-    const order = topoSort(root._node);
+    const order = topoSort(root._node, cut);
     for (let k = order.length - 1; k >= 0; k--) {
       const node = order[k]!;
       const outGrads = node.outputs.map((o) => grads.get(o) ?? null);

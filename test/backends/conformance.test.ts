@@ -142,6 +142,54 @@ describe.each(backends)("backend %s: fused kernels against their compositions", 
   );
 });
 
+/**
+ * Second-order gradients of Σ f(x) ⊙ w: first gradients recorded (createGraph), then the gradient
+ * of Σ first ⊙ w2. A fused kernel's own backward is not differentiable; `fused()` then
+ * differentiates the composition, which this checks against the reference.
+ */
+function secondOrder(backend: string, spec: (typeof fusedSpecs)[number]): (tg.Tensor | null)[] {
+  return on(backend, () => {
+    const leaves = makeInputs(spec.inputs, "float32", 5);
+    for (const l of leaves) if (l.dtype === "float32") l.requiresGrad_();
+    const xs = leaves.map((t, i) => (spec.inputs[i]!.view ? spec.inputs[i]!.view(t) : t));
+    const out = spec.f(xs);
+    const w = makeInputs([{ shape: [...out.shape] }], "float32", 6)[0]!;
+    out.mul(w).sum().backward(undefined, { createGraph: true });
+    const first = leaves.map((l) => l.grad);
+    for (const l of leaves) l.grad = null;
+    let total: tg.Tensor | null = null;
+    first.forEach((g, i) => {
+      if (!g?.requiresGrad) return;
+      const w2 = makeInputs([{ shape: [...g.shape] }], "float32", 7 + i)[0]!;
+      const term = g.mul(w2).sum();
+      total = total === null ? term : total.add(term);
+    });
+    if (total !== null) (total as tg.Tensor).backward();
+    return leaves.map((l) => l.grad);
+  });
+}
+
+describe.each(backends)("backend %s: fused kernels differentiated twice", (backend) => {
+  it.each(fusedSpecs.filter((s) => !s.declines).map((s) => [s.name, s] as const))(
+    "%s: second-order gradients match the composition's",
+    (_name, spec) => {
+      const mine = secondOrder(backend, spec);
+      const ref = secondOrder("js", spec);
+      mine.forEach((g, i) => {
+        const r = ref[i];
+        expect(g === null, `${spec.name} second-order gradient ${i} presence`).toBe(r === null);
+        if (g && r) {
+          expectClose(g, r, {
+            atol: spec.atol ?? 1e-4,
+            rtol: spec.rtol ?? 1e-3,
+            label: `${spec.name} second-order gradient of input ${i}`,
+          });
+        }
+      });
+    },
+  );
+});
+
 describe.each(backends)("backend %s: odd shapes", (backend) => {
   const both = (
     name: string,
