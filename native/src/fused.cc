@@ -4,6 +4,8 @@
 // i, f, g, o). Inputs may be strided views; those the primitives need dense are gathered into
 // scratch. Workspaces that must live from forward to backward are returned to JS as Uint8Arrays,
 // so the garbage collector owns them like any other tensor storage.
+#include <algorithm>
+
 #include "common.h"
 
 namespace tsg {
@@ -398,6 +400,41 @@ Napi::Value GeluBwd(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// ------------------------------------------------------------------ relu backward
+
+// dx = dy · [y > 0] in one pass (the composition is a compare, a cast and a multiply). The product
+// rather than a select keeps the reference's NaN/inf behaviour: 0 · inf is NaN in both.
+TSG_CLONES
+void relu_backward_loop(float* __restrict dx, const float* __restrict y,
+                        const float* __restrict dy, int64_t lo, int64_t hi) {
+#pragma omp simd
+  for (int64_t i = lo; i < hi; i++) dx[i] = dy[i] * (y[i] > 0.f ? 1.f : 0.f);
+}
+
+Napi::Value ReluBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr dx = get_array(env, info[0]);
+  Meta m = get_meta(env, info[3]);
+  View y, dy;
+  if (!read_view(env, info[1], m, y) || !read_view(env, info[2], m, dy))
+    return decline(env, "relu backward", "rank");
+  const int64_t n = y.numel();
+  if (dx.dtype != F32 || y.a.dtype != F32 || dy.a.dtype != F32 || dy.numel() != n ||
+      static_cast<int64_t>(dx.length) != n)
+    return decline(env, "relu backward", "dtype or size");
+  const float* yp = dense(y, 3);
+  const float* gp = dense(dy, 4);
+  float* out = reinterpret_cast<float*>(dx.data);
+#pragma omp parallel if (n >= (1 << 16))
+  {
+    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t per = ((n + nt - 1) / nt + 15) / 16 * 16;
+    const int64_t lo = std::min(n, t * per), hi = std::min(n, lo + per);
+    relu_backward_loop(out, yp, gp, lo, hi);
+  }
+  return Napi::Boolean::New(env, true);
+}
+
 // ------------------------------------------------------------------ LSTM layer
 
 /** One primitive argument with a reorder from/to the caller's layout when they differ. */
@@ -590,6 +627,7 @@ void init_fused(Napi::Env env, Napi::Object exports) {
   def(env, exports, "lrnBackward", LrnBwd, 0);
   def(env, exports, "gelu", GeluFwd, 1);
   def(env, exports, "geluBackward", GeluBwd, 1);
+  def(env, exports, "reluBackward", ReluBwd, 0);
   def(env, exports, "lstm", LstmFwd, 0);
   def(env, exports, "lstmBackward", LstmBwd, 0);
 }

@@ -85,6 +85,19 @@ export const fusedSpecs: FusedSpec[] = [
     f: ([x]) => F.localResponseNorm(x!, 4, 0.3, 0.5, 1.5),
   },
   {
+    name: "relu of a transposed view, cotangent through a product",
+    fused: "relu",
+    inputs: [{ shape: [5, 7], view: (t) => t.transpose(0, 1) }],
+    f: ([x]) => x!.relu().mul(x!),
+  },
+  {
+    name: "relu declines float64",
+    fused: "relu",
+    inputs: [{ shape: [3, 4], view: (t) => t.to("float64") }],
+    f: ([x]) => x!.relu(),
+    declines: true,
+  },
+  {
     name: "gelu (erf)",
     fused: "gelu",
     inputs: [{ shape: [5, 9], view: (t) => t.mul(3) }],

@@ -49,6 +49,25 @@ describe.runIf(available)("nativeBackend", () => {
     expect(() => nativeBackend.setNumThreads(0)).toThrow(/positive integer/);
   });
 
+  it("differentiates twice through fused relu (createGraph uses the recorded rule)", () => {
+    // d/dx [d/dx Σ relu(x)·x] = d/dx [2·relu(x)] = 2·[x > 0]: the inner gradient must stay on
+    // the tape, which the fused kernel's own backward closure would not do.
+    const x0 = tg.tensor([-1.5, -0.25, 0.5, 2, 3]);
+    const second = (backend: string) => {
+      tg.setBackend(backend);
+      try {
+        const inner = tg.grad((x: tg.Tensor) => x.relu().mul(x).sum());
+        return tg
+          .grad((x: tg.Tensor) => inner(x).sum())(x0)
+          .toArray();
+      } finally {
+        tg.setBackend("js");
+      }
+    };
+    expect(second("native")).toEqual([0, 0, 2, 2, 2]);
+    expect(second("js")).toEqual([0, 0, 2, 2, 2]);
+  });
+
   it("shows in kernelStats which ops ran natively", () => {
     tg.setBackend("native");
     tg.trackKernels(true);

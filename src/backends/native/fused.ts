@@ -1,9 +1,10 @@
 /**
  * The native backend's fused kernels (see `src/ops/fused.ts`): softmax, logSoftmax, layerNorm,
  * gelu and lstmLayer on oneDNN's forward-training primitives, each returning a backward closure on
- * the matching backward primitive, and localResponseNorm as direct OpenMP loops (oneDNN's
- * plain-layout LRN backward is its slow reference code). Anything they do not handle (float64,
- * empty tensors, LSTMs with per-sequence lengths) returns null, and the composition runs instead.
+ * the matching backward primitive; localResponseNorm as direct OpenMP loops (oneDNN's plain-layout
+ * LRN backward is its slow reference code); relu, whose backward is one loop instead of a compare,
+ * a cast and a multiply. Anything they do not handle (float64, empty tensors, LSTMs with
+ * per-sequence lengths) returns null, and the composition runs instead.
  * The conformance suite checks each against its composition.
  */
 import type { FusedKernel, FusedKernels, FusedResult } from "../../ops/fused.ts";
@@ -165,6 +166,26 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     };
   };
 
+  // relu's forward is the primitive's oneDNN eltwise; the fused part is the backward, one pass
+  // over the output and its cotangent (ops.relu passes the recorded rule for createGraph).
+  const relu: FusedKernel = (inputs) => {
+    const x = inputs[0]!;
+    if (!usable([x])) return null;
+    const y = new Float32Array(x.size);
+    if (!addon.unary(6, y, x.data, meta.reset().view(x).buf)) return null;
+    const yt = f32(y, x.shape);
+    return {
+      outputs: [yt],
+      backward: (grads: Grads, needs) => {
+        const g = grads[0];
+        if (!g || !needs[0]) return [null];
+        const dx = new Float32Array(x.size);
+        if (!call("reluBackward", dx, y, g.data, meta.reset().view(yt).view(g).buf)) failed("relu");
+        return [f32(dx, x.shape)];
+      },
+    };
+  };
+
   const lstmLayer: FusedKernel = (inputs, params) => {
     const { reverse, lengths, hasBiasIh, hasBiasHh } = params as {
       reverse: boolean;
@@ -242,6 +263,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     layerNorm,
     localResponseNorm: lrn,
     gelu,
+    relu,
     lstmLayer,
   };
 }
