@@ -282,6 +282,20 @@ export const primSpecs: { [P in Prim]: PrimSpec<P>[] } = {
       },
     },
     {
+      // The 2×2 stride-2 fast path, with many ties (the first maximum of a window wins).
+      name: "2x2 stride 2 with ties",
+      inputs: [
+        { shape: [2, 3, 6, 8], values: Array.from({ length: 288 }, (_, i) => ((i * 37) % 11) % 2) },
+      ],
+      params: {
+        kernel: [2, 2],
+        stride: [2, 2],
+        padding: [0, 0],
+        dilation: [1, 1],
+        ceilMode: false,
+      },
+    },
+    {
       name: "padding and ceil mode",
       inputs: [{ shape: [1, 2, 6, 6] }],
       params: { kernel: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], ceilMode: true },
