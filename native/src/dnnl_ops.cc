@@ -413,6 +413,14 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
   const int64_t sh = g[0], sw = g[1], ph = g[2], pw = g[3], dh = g[4], dw = g[5], groups = g[6];
   if (out.dtype != F32 || p.a.dtype != F32 || q.a.dtype != F32 || p.nd != 4 || q.nd != 4)
     return decline(env, "conv2d", "dtype");
+  // Optional dense bias [O]: an input of the forward (kind 0), an output of the weights
+  // gradient (kind 2), computed by the same primitive instead of a separate add and reduction.
+  Arr bias;
+  const bool has_bias = info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull();
+  if (has_bias) {
+    bias = get_array(env, info[5]);
+    if (bias.dtype != F32 || kind == 1) return decline(env, "conv2d", "bias");
+  }
   // Name the three tensors: x [N,C,H,W], w [O,C/g,KH,KW], y [N,O,OH,OW].
   const View* xv = nullptr;
   const View* wv = nullptr;
@@ -439,8 +447,9 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
   check(groups > 0 && xs[0] == ys[0] && xs[1] == ws[1] * groups && ys[1] == ws[0] &&
             ws[0] % groups == 0,
         "convolution shapes");
+  check(!has_bias || static_cast<int64_t>(bias.length) == ws[0], "bias size");
 
-  std::vector<int64_t> key{kind, groups, sh, sw, ph, pw, dh, dw};
+  std::vector<int64_t> key{kind, groups, sh, sw, ph, pw, dh, dw, has_bias};
   key_view(key, p);
   key_view(key, q);
   key.insert(key.end(), os, os + 4);
@@ -463,9 +472,15 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
     // measured on conv 32->64 5x5 14x14 batch 64, the blocked brgconv plus reorders (0.2 ms in,
     // 0.5 ms out, 0.04 ms weights) ran in 13-15 ms where plain nchw (gemm:jit) took 23-35 ms.
     auto pick = [](const dnnl::memory::desc& u) { return any_like(u); };
-    auto fwd_d = dnnl::convolution_forward::desc(
-        kind == 0 ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training,
-        algo::convolution_direct, pick(xu), any_like(wu), pick(yu), strides, dil, pl, pr);
+    const dnnl::memory::desc bmd({ws[0]}, dt::f32, tag::a);
+    const auto fprop =
+        kind == 0 ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
+    auto fwd_d = has_bias ? dnnl::convolution_forward::desc(fprop, algo::convolution_direct,
+                                                            pick(xu), any_like(wu), bmd, pick(yu),
+                                                            strides, dil, pl, pr)
+                          : dnnl::convolution_forward::desc(fprop, algo::convolution_direct,
+                                                            pick(xu), any_like(wu), pick(yu),
+                                                            strides, dil, pl, pr);
     auto fwd = dnnl::convolution_forward::primitive_desc(fwd_d, engine());
     auto c = std::make_unique<Conv>();
     if (kind == 0) {
@@ -484,9 +499,12 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
       c->q = in_arg(wu, pd.weights_desc());
       c->out = out_arg(pd.diff_src_desc(), xu);
     } else {
-      auto d = dnnl::convolution_backward_weights::desc(algo::convolution_direct, pick(xu),
-                                                        any_like(wu), pick(yu), strides, dil, pl,
-                                                        pr);
+      auto d = has_bias ? dnnl::convolution_backward_weights::desc(
+                              algo::convolution_direct, pick(xu), any_like(wu), bmd, pick(yu),
+                              strides, dil, pl, pr)
+                        : dnnl::convolution_backward_weights::desc(algo::convolution_direct,
+                                                                   pick(xu), any_like(wu),
+                                                                   pick(yu), strides, dil, pl, pr);
       auto pd = dnnl::convolution_backward_weights::primitive_desc(d, engine(), fwd);
       c->prim = dnnl::convolution_backward_weights(pd);
       c->impl = pd.impl_info_str();
@@ -502,14 +520,19 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
   dnnl::memory mp = stage_in(e->p, p.ptr(), 0);
   dnnl::memory mq = stage_in(e->q, q.ptr(), 1);
   dnnl::memory mo = stage_out(e->out, out.data, 2);
-  if (kind == 0)
-    e->prim.execute(stream(), {{DNNL_ARG_SRC, mp}, {DNNL_ARG_WEIGHTS, mq}, {DNNL_ARG_DST, mo}});
-  else if (kind == 1)
-    e->prim.execute(stream(),
-                    {{DNNL_ARG_DIFF_DST, mp}, {DNNL_ARG_WEIGHTS, mq}, {DNNL_ARG_DIFF_SRC, mo}});
-  else
-    e->prim.execute(stream(),
-                    {{DNNL_ARG_SRC, mp}, {DNNL_ARG_DIFF_DST, mq}, {DNNL_ARG_DIFF_WEIGHTS, mo}});
+  std::unordered_map<int, dnnl::memory> args;
+  if (kind == 0) {
+    args = {{DNNL_ARG_SRC, mp}, {DNNL_ARG_WEIGHTS, mq}, {DNNL_ARG_DST, mo}};
+  } else if (kind == 1) {
+    args = {{DNNL_ARG_DIFF_DST, mp}, {DNNL_ARG_WEIGHTS, mq}, {DNNL_ARG_DIFF_SRC, mo}};
+  } else {
+    args = {{DNNL_ARG_SRC, mp}, {DNNL_ARG_DIFF_DST, mq}, {DNNL_ARG_DIFF_WEIGHTS, mo}};
+  }
+  if (has_bias) {
+    dnnl::memory mb(dnnl::memory::desc({ws[0]}, dt::f32, tag::a), engine(), bias.data);
+    args.insert({kind == 0 ? DNNL_ARG_BIAS : DNNL_ARG_DIFF_BIAS, mb});
+  }
+  e->prim.execute(stream(), args);
   finish_out(e->out, mo, out.data);
   return Napi::Boolean::New(env, true);
 }

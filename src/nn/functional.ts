@@ -151,20 +151,19 @@ export function conv2d(
   } else {
     padding = opts.padding === "valid" ? [0, 0] : pair(opts.padding ?? 0);
   }
-  const y = run("conv2d", [x, weight.to(x.dtype)], {
-    stride,
-    padding,
-    dilation,
-    groups: opts.groups ?? 1,
-  });
-  if (!bias) return y;
+  const params = { stride, padding, dilation, groups: opts.groups ?? 1 };
+  if (!bias) return run("conv2d", [x, weight.to(x.dtype)], params);
   if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) {
     throw new TsgradError(
       "conv2d",
       `bias ${fmtShape(bias.shape)} does not match ${weight.shape[0]} output channels`,
     );
   }
-  return ops.add(y, ops.reshape(bias, [-1, 1, 1]));
+  // Fused where the backend has it: the bias rides in the convolution (forward) and its gradient
+  // comes out of the weights-gradient kernel, instead of an add and a reduction over the output.
+  return fused("conv2dBias", [x, weight.to(x.dtype), bias.to(x.dtype)], params, ([xv, w, b], p) => [
+    ops.add(run("conv2d", [xv!, w!], p), ops.reshape(b!, [-1, 1, 1])),
+  ])[0]!;
 }
 
 export interface Pool2dOptions {

@@ -102,7 +102,8 @@ export function windowOut(
   return o;
 }
 
-function checkConv(
+/** The output shape of a conv2d of x by w, or a TsgradError naming `op` and the bad shapes. */
+export function checkConv(
   op: string,
   x: readonly number[],
   w: readonly number[],

@@ -98,6 +98,45 @@ export const fusedSpecs: FusedSpec[] = [
     declines: true,
   },
   {
+    name: "conv2dBias, 3x3 same",
+    fused: "conv2dBias",
+    inputs: [{ shape: [2, 3, 6, 5] }, { shape: [4, 3, 3, 3] }, { shape: [4] }],
+    f: ([x, w, b]) => F.conv2d(x!, w!, b, { padding: 1 }),
+    atol: 1e-4,
+  },
+  {
+    name: "conv2dBias, strided, dilated, grouped, on a transposed view",
+    fused: "conv2dBias",
+    inputs: [
+      { shape: [2, 4, 9, 7], view: (t) => t.transpose(2, 3) },
+      { shape: [6, 2, 3, 2] },
+      { shape: [6] },
+    ],
+    f: ([x, w, b]) => F.conv2d(x!, w!, b, { stride: [2, 1], dilation: [1, 2], groups: 2 }),
+    atol: 1e-4,
+  },
+  {
+    name: "conv2dBias, bias a view at an offset",
+    fused: "conv2dBias",
+    inputs: [
+      { shape: [1, 2, 4, 4] },
+      { shape: [3, 2, 1, 1] },
+      { shape: [5], view: (t) => t.narrow(0, 2, 3) },
+    ],
+    f: ([x, w, b]) => F.conv2d(x!, w!, b),
+  },
+  {
+    name: "conv2dBias declines a strided bias view",
+    fused: "conv2dBias",
+    inputs: [
+      { shape: [1, 2, 4, 4] },
+      { shape: [3, 2, 1, 1] },
+      { shape: [3, 2], view: (t) => t.narrow(1, 0, 1).squeeze(1) },
+    ],
+    f: ([x, w, b]) => F.conv2d(x!, w!, b),
+    declines: true,
+  },
+  {
     name: "gelu (erf)",
     fused: "gelu",
     inputs: [{ shape: [5, 9], view: (t) => t.mul(3) }],

@@ -3,11 +3,14 @@
  * gelu and lstmLayer on oneDNN's forward-training primitives, each returning a backward closure on
  * the matching backward primitive; localResponseNorm as direct OpenMP loops (oneDNN's plain-layout
  * LRN backward is its slow reference code); relu, whose backward is one loop instead of a compare,
- * a cast and a multiply. Anything they do not handle (float64, empty tensors, LSTMs with
- * per-sequence lengths) returns null, and the composition runs instead.
- * The conformance suite checks each against its composition.
+ * a cast and a multiply; conv2dBias, oneDNN's convolution with its bias argument (and bias
+ * gradient). Anything they do not handle (float64, empty tensors, LSTMs with per-sequence
+ * lengths) returns null, and the composition runs instead. The conformance suite checks each
+ * against its composition.
  */
 import type { FusedKernel, FusedKernels, FusedResult } from "../../ops/fused.ts";
+import type { Conv2dParams } from "../../ops/primitives.ts";
+import { checkConv } from "../../ops/rules.ts";
 import { isGradEnabled } from "../../tensor/autograd.ts";
 import { TsgradError } from "../../tensor/errors.ts";
 import { Tensor } from "../../tensor/tensor.ts";
@@ -186,6 +189,48 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     };
   };
 
+  // conv2d + bias on oneDNN's convolution with its bias argument; the backward computes the
+  // input gradient, then the weight and bias gradients in one weights-gradient call.
+  const conv2dBias: FusedKernel = (inputs, params) => {
+    const [x, w, b] = inputs as [Tensor, Tensor, Tensor];
+    if (!usable(inputs) || x.ndim !== 4 || w.ndim !== 4 || !b.isContiguous()) return null;
+    const p = params as unknown as Conv2dParams;
+    const yShape = checkConv("conv2d", x.shape, w.shape, p);
+    if (yShape.includes(0)) return null;
+    // After the two operand views and the output shape, the meta record holds the geometry.
+    const geometry = () => meta.list(p.stride).list(p.padding).list(p.dilation).num(p.groups).buf;
+    const y = new Float32Array(yShape.reduce((a, c) => a * c, 1));
+    const bias = (b.data as Float32Array).subarray(b.offset, b.offset + b.size);
+    meta.reset().view(x).view(w).list(yShape);
+    if (!addon.conv(0, y, x.data, w.data, geometry(), bias)) return null;
+    const yt = f32(y, yShape);
+    return {
+      outputs: [yt],
+      backward: (grads: Grads, needs) => {
+        const g = grads[0];
+        if (!g) return [null, null, null];
+        let dx: Tensor | null = null;
+        if (needs[0]) {
+          const d = new Float32Array(x.size);
+          meta.reset().view(g).view(w).list(x.shape);
+          if (!addon.conv(1, d, g.data, w.data, geometry())) failed("conv2d");
+          dx = f32(d, x.shape);
+        }
+        let dw: Tensor | null = null;
+        let db: Tensor | null = null;
+        if (needs[1] || needs[2]) {
+          const d = new Float32Array(w.size);
+          const dbias = new Float32Array(b.size);
+          meta.reset().view(x).view(g).list(w.shape);
+          if (!addon.conv(2, d, x.data, g.data, geometry(), dbias)) failed("conv2d");
+          dw = needs[1] ? f32(d, w.shape) : null;
+          db = needs[2] ? f32(dbias, b.shape) : null;
+        }
+        return [dx, dw, db];
+      },
+    };
+  };
+
   const lstmLayer: FusedKernel = (inputs, params) => {
     const { reverse, lengths, hasBiasIh, hasBiasHh } = params as {
       reverse: boolean;
@@ -264,6 +309,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     localResponseNorm: lrn,
     gelu,
     relu,
+    conv2dBias,
     lstmLayer,
   };
 }

@@ -51,6 +51,8 @@ export interface NativeAddon {
     p: ArrayBufferView,
     q: ArrayBufferView,
     meta: Float64Array,
+    /** Dense [O]: the bias added by the forward (kind 0), or the bias gradient (kind 2). */
+    bias?: Float32Array,
   ): boolean;
   maxPoolIndices(out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
   /** true when done, false to decline, or the first out-of-range index value. */
