@@ -257,6 +257,30 @@ dnnl::memory::desc operand_md(const View& v, int nbatch) {
   return dnnl::memory::desc(d, dt::f32, s);
 }
 
+/**
+ * A 2-D operand as BLAS sees it (row-major): 'N' with its row stride as leading dimension, or
+ * 'T' when stored column-major. False for any other layout.
+ */
+bool blas_layout(const View& v, char& trans, int64_t& ld) {
+  const int64_t rows = v.shape[0], cols = v.shape[1];
+  if (v.strides[1] == 1 && (rows == 1 || v.strides[0] >= std::max<int64_t>(cols, 1))) {
+    trans = 'N';
+    ld = rows == 1 ? std::max<int64_t>(cols, 1) : v.strides[0];
+    return true;
+  }
+  if (v.strides[0] == 1 && (cols == 1 || v.strides[1] >= std::max<int64_t>(rows, 1))) {
+    trans = 'T';
+    ld = cols == 1 ? std::max<int64_t>(rows, 1) : v.strides[1];
+    return true;
+  }
+  return false;
+}
+
+/** RULE-TBD */
+bool prefer_sgemm(int64_t M, int64_t K, int64_t N) {
+  return std::getenv("TSG_SGEMM") != nullptr && M * K * N > 0;
+}
+
 Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Arr out = get_array(env, info[0]);
@@ -311,7 +335,18 @@ Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
     fb.strides[1] = b.strides[r - 1];
   }
   const int fr = fa.nd, fnb = fr - 2;
-  // Every product goes through the matmul primitive: one code path for all layouts and batches.
+  if (fr == 2) {
+    char ta = 'N', tb = 'N';
+    int64_t lda = 0, ldb = 0;
+    const int64_t rows_a = fa.shape[0];
+    if (blas_layout(fa, ta, lda) && blas_layout(fb, tb, ldb) && prefer_sgemm(rows_a, K, N)) {
+      const dnnl_status_t st =
+          dnnl_sgemm(ta, tb, rows_a, N, K, 1.f, reinterpret_cast<const float*>(fa.ptr()), lda, reinterpret_cast<const float*>(fb.ptr()), ldb, 0.f,
+                     reinterpret_cast<float*>(out.data), N);
+      if (st == dnnl_success) return Napi::Boolean::New(env, true);
+    }
+  }
+  // Everything else goes through the matmul primitive: one code path for all layouts and batches.
   dims dc(fr);
   for (int i = 0; i < fnb; i++) {
     const bool abc = fa.strides[i] == 0 || fa.shape[i] == 1;
