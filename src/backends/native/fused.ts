@@ -170,7 +170,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
   };
 
   // relu's forward is the primitive's oneDNN eltwise; the fused part is the backward, one pass
-  // over the output and its cotangent (ops.relu passes the recorded rule for createGraph).
+  // over the output and its cotangent.
   const relu: FusedKernel = (inputs) => {
     const x = inputs[0]!;
     if (!usable([x])) return null;
