@@ -33,6 +33,29 @@ function cotangent(g: Tensor | null | undefined, like: Tensor): Tensor {
   return g ?? f32(new Float32Array(like.size), like.shape);
 }
 
+/**
+ * The result of a one-input, one-output op whose backward kernel needs only the output `y` and
+ * its cotangent (softmax, relu): `bwd` fills dx and returns false to decline.
+ */
+function fromOutput(
+  y: Float32Array,
+  shape: readonly number[],
+  op: string,
+  bwd: (dx: Float32Array, yt: Tensor, g: Tensor) => unknown,
+): FusedResult {
+  const yt = f32(y, shape);
+  return {
+    outputs: [yt],
+    backward: (grads, needs) => {
+      const g = grads[0];
+      if (!g || !needs[0]) return [null];
+      const dx = new Float32Array(y.length);
+      if (!bwd(dx, yt, g)) failed(op);
+      return [f32(dx, shape)];
+    },
+  };
+}
+
 function failed(op: string): never {
   // The forward accepted these shapes, so the backward primitive exists: this is a bug.
   throw new TsgradError(op, "native backward kernel declined inputs its forward accepted");
@@ -63,18 +86,9 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
       if (!usable([x]) || x.ndim === 0) return null;
       const y = new Float32Array(x.size);
       if (!call("softmax", log, y, x.data, meta.reset().view(x).num(axis).buf)) return null;
-      const yt = f32(y, x.shape);
-      return {
-        outputs: [yt],
-        backward: (grads: Grads, needs) => {
-          const g = grads[0];
-          if (!g || !needs[0]) return [null];
-          const dx = new Float32Array(x.size);
-          const m = meta.reset().view(yt).view(g).num(axis);
-          if (!call("softmaxBackward", log, dx, y, g.data, m.buf)) failed(op);
-          return [f32(dx, x.shape)];
-        },
-      };
+      return fromOutput(y, x.shape, op, (dx, yt, g) =>
+        call("softmaxBackward", log, dx, y, g.data, meta.reset().view(yt).view(g).num(axis).buf),
+      );
     };
 
   const layerNorm: FusedKernel = (inputs, params) => {
@@ -176,17 +190,9 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     if (!usable([x])) return null;
     const y = new Float32Array(x.size);
     if (!addon.unary(6, y, x.data, meta.reset().view(x).buf)) return null;
-    const yt = f32(y, x.shape);
-    return {
-      outputs: [yt],
-      backward: (grads: Grads, needs) => {
-        const g = grads[0];
-        if (!g || !needs[0]) return [null];
-        const dx = new Float32Array(x.size);
-        if (!call("reluBackward", dx, y, g.data, meta.reset().view(yt).view(g).buf)) failed("relu");
-        return [f32(dx, x.shape)];
-      },
-    };
+    return fromOutput(y, x.shape, "relu", (dx, yt, g) =>
+      call("reluBackward", dx, y, g.data, meta.reset().view(yt).view(g).buf),
+    );
   };
 
   // conv2d + bias on oneDNN's convolution with its bias argument; the backward computes the
