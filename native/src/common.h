@@ -18,6 +18,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -287,6 +288,25 @@ void def(Napi::Env env, Napi::Object exports, const char* name,
 /** True when TSGRAD_NATIVE_DEBUG is set: declines are explained on stderr. */
 bool debug();
 Napi::Value decline(Napi::Env env, const char* op, const std::string& why);
+
+}  // namespace tsg
+
+namespace tsg {
+
+/**
+ * Run f(lo, hi) on contiguous blocks of [0, n), one per OpenMP thread, rounded to 16 elements so
+ * that no two threads write the same cache line; on one thread when n < min_parallel.
+ */
+template <class F>
+void parallel_blocks(int64_t n, int64_t min_parallel, F&& f) {
+#pragma omp parallel if (n >= min_parallel)
+  {
+    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t per = ((n + nt - 1) / nt + 15) / 16 * 16;
+    const int64_t lo = std::min(n, t * per), hi = std::min(n, lo + per);
+    f(lo, hi);
+  }
+}
 
 }  // namespace tsg
 

@@ -4,8 +4,6 @@
 // i, f, g, o). Inputs may be strided views; those the primitives need dense are gathered into
 // scratch. Workspaces that must live from forward to backward are returned to JS as Uint8Arrays,
 // so the garbage collector owns them like any other tensor storage.
-#include <algorithm>
-
 #include "common.h"
 
 namespace tsg {
@@ -425,13 +423,8 @@ Napi::Value ReluBwd(const Napi::CallbackInfo& info) {
   const float* yp = dense(y, 3);
   const float* gp = dense(dy, 4);
   float* out = reinterpret_cast<float*>(dx.data);
-#pragma omp parallel if (n >= (1 << 16))
-  {
-    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t per = ((n + nt - 1) / nt + 15) / 16 * 16;
-    const int64_t lo = std::min(n, t * per), hi = std::min(n, lo + per);
-    relu_backward_loop(out, yp, gp, lo, hi);
-  }
+  parallel_blocks(n, 1 << 16,
+                  [&](int64_t lo, int64_t hi) { relu_backward_loop(out, yp, gp, lo, hi); });
   return Napi::Boolean::New(env, true);
 }
 

@@ -4,8 +4,6 @@
 // SGD and RMSprop agree with the reference to the last bit in all but rare double-rounding cases;
 // Adam's square root and ratio are float32 (see adam_chunk), within an ulp or so of each update.
 // The step-dependent constants (bias corrections) are computed once in JS and passed in.
-#include <algorithm>
-
 #include "common.h"
 
 namespace tsg {
@@ -125,14 +123,8 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallel)
     for (int64_t i = 0; i < n; i++) p[i] = static_cast<float>(p[i] * h.shrink);
   }
-#pragma omp parallel if (n >= kParallel)
-  {
-    // Contiguous blocks per thread, rounded to whole cache lines so no line is shared.
-    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t per = ((n + nt - 1) / nt + 15) / 16 * 16;
-    const int64_t lo = std::min(n, t * per), hi = std::min(n, lo + per);
-    adam_chunk(lo, hi, p, g, m, v, vmax, h);
-  }
+  parallel_blocks(n, kParallel,
+                  [&](int64_t lo, int64_t hi) { adam_chunk(lo, hi, p, g, m, v, vmax, h); });
   return Napi::Boolean::New(env, true);
 }
 
