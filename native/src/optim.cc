@@ -59,7 +59,8 @@ struct AdamHyper {
 // One thread's share of the Adam update. The moment updates are in double precision with a
 // float32 store, as the reference; the denominator and the ratio are in float32, because double
 // square roots and divisions made this loop compute-bound (a few cycles per element, more than
-// the memory traffic). That moves a parameter by at most one float32 ulp from the reference.
+// the memory traffic). Per step that moves a parameter by about one float32 ulp, at most, from
+// the reference.
 TSG_CLONES
 void adam_chunk(int64_t lo, int64_t hi, float* __restrict p, const float* __restrict g,
                 float* __restrict m, float* __restrict v, float* __restrict vmax,
@@ -67,11 +68,13 @@ void adam_chunk(int64_t lo, int64_t hi, float* __restrict p, const float* __rest
   // Locals, so the compiler need not reload them after every store.
   const float bc2 = static_cast<float>(h.bc2), eps = static_cast<float>(h.eps);
   const double neg_step = -h.step_size, beta1 = h.beta1, beta2 = h.beta2, c1 = h.c1, c2 = h.c2;
-  const double wd = !h.decoupled ? h.wd : 0, sign = h.maximize ? -1 : 1;
+  // L2 decay (Adam) enters the gradient; decoupled decay (AdamW) was applied before the loop.
+  const bool l2 = !h.decoupled && h.wd != 0;
+  const double wd = h.wd, sign = h.maximize ? -1 : 1;
   if (vmax) {
 #pragma omp simd
     for (int64_t i = lo; i < hi; i++) {
-      const double gi = sign * g[i] + wd * static_cast<double>(p[i]);
+      const double gi = l2 ? sign * g[i] + wd * static_cast<double>(p[i]) : sign * g[i];
       const float mi = static_cast<float>(m[i] * beta1 + c1 * gi);
       const float vi = static_cast<float>(v[i] * beta2 + c2 * gi * gi);
       const float second = vi > vmax[i] ? vi : vmax[i];
@@ -84,7 +87,7 @@ void adam_chunk(int64_t lo, int64_t hi, float* __restrict p, const float* __rest
   }
 #pragma omp simd
   for (int64_t i = lo; i < hi; i++) {
-    const double gi = sign * g[i] + wd * static_cast<double>(p[i]);
+    const double gi = l2 ? sign * g[i] + wd * static_cast<double>(p[i]) : sign * g[i];
     const float mi = static_cast<float>(m[i] * beta1 + c1 * gi);
     const float vi = static_cast<float>(v[i] * beta2 + c2 * gi * gi);
     m[i] = mi;
