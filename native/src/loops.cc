@@ -926,6 +926,88 @@ Napi::Value MaxPoolIndices(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+/** A JS Generator's float32 uniform from 32 random bits: r / 2^32 (exact in double), rounded. */
+inline float unit_float(uint32_t r) {
+  return static_cast<float>(static_cast<double>(r) * (1.0 / 4294967296.0));
+}
+
+/** xoshiro128** words into `out`; the state advances as the JS Generator's does. */
+void xoshiro_words(uint32_t* out, size_t n, uint32_t (&s)[4]) {
+  uint32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+  for (size_t i = 0; i < n; i++) {
+    out[i] = rotl32(s1 * 5u, 7) * 9u;
+    const uint32_t t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl32(s3, 11);
+  }
+  s[0] = s0;
+  s[1] = s1;
+  s[2] = s2;
+  s[3] = s3;
+}
+
+// In place over the words, vectorised: the serial generator loop stays free of int→float
+// conversions, whose false register dependency (cvtsi2sd merges into its destination) chained
+// the iterations and made a one-pass loop four times slower than the generator alone.
+TSG_CLONES
+void words_to_unit(float* out, size_t n) {
+  const uint32_t* w = reinterpret_cast<const uint32_t*>(out);
+  // (float)r · 2^-32 rounds exactly as (float)(r / 2^32): scaling by a power of two commutes
+  // with rounding in the normal range.
+  for (size_t i = 0; i < n; i++) out[i] = static_cast<float>(w[i]) * 0x1p-32f;
+}
+
+TSG_CLONES
+void words_to_mask(float* out, size_t n, uint32_t first_kept, bool none_kept, float scale) {
+  const uint32_t* w = reinterpret_cast<const uint32_t*>(out);
+  for (size_t i = 0; i < n; i++) out[i] = (!none_kept && w[i] >= first_kept) ? scale : 0.0f;
+}
+
+/**
+ * Float32 uniforms from xoshiro128**, bit for bit the JS `Generator`'s: out[i] = u, or with
+ * `masked` out[i] = u ≥ threshold ? scale : 0 (dropout's scaled keep-mask).
+ * meta = [s0, s1, s2, s3, masked, threshold, scale]; the advanced state goes back to meta[0..3].
+ * Dropout-heavy Transformer steps draw over ten million of these.
+ */
+Napi::Value UniformFill(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr out = get_array(env, info[0]);
+  Arr meta = get_array(env, info[1]);
+  if (out.dtype != F32) return decline(env, "uniformFill", "float32 output only");
+  check(meta.dtype == F64 && meta.length == 7, "meta");
+  double* m = reinterpret_cast<double*>(meta.data);
+  uint32_t s[4];
+  for (int i = 0; i < 4; i++) s[i] = static_cast<uint32_t>(m[i]);
+  float* o = reinterpret_cast<float*>(out.data);
+  xoshiro_words(reinterpret_cast<uint32_t*>(o), out.length, s);
+  if (m[4] != 0) {
+    // u(r) is monotone in r, so "u ≥ threshold" is "r ≥ the first r that reaches it": found by
+    // bisection once, then an integer compare per element.
+    const float threshold = static_cast<float>(m[5]);
+    uint64_t lo = 0, hi = uint64_t{1} << 32;
+    while (lo < hi) {
+      const uint64_t mid = (lo + hi) / 2;
+      if (unit_float(static_cast<uint32_t>(mid)) >= threshold) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    words_to_mask(o, out.length, static_cast<uint32_t>(lo), lo > 0xffffffffull,
+                  static_cast<float>(m[6]));
+  } else {
+    words_to_unit(o, out.length);
+  }
+  for (int i = 0; i < 4; i++) m[i] = s[i];
+  return Napi::Boolean::New(env, true);
+}
+
 }  // namespace
 
 void init_loops(Napi::Env env, Napi::Object exports) {
@@ -940,6 +1022,7 @@ void init_loops(Napi::Env env, Napi::Object exports) {
   def(env, exports, "gather", Gather, 0);
   def(env, exports, "scatterAdd", ScatterAdd, 0);
   def(env, exports, "maxPoolIndices", MaxPoolIndices, 0);
+  def(env, exports, "uniformFill", UniformFill);
 }
 
 }  // namespace tsg

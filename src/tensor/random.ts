@@ -77,6 +77,7 @@ export class Generator {
    * console.log(Array.from(a).every((v) => v === Math.fround(g.uniform()))); // true
    */
   fillUniform(out: { length: number; [i: number]: number }): void {
+    if (out instanceof Float32Array && this.bulk(out, false, 0, 0)) return;
     let s0 = this.s0;
     let s1 = this.s1;
     let s2 = this.s2;
@@ -96,6 +97,46 @@ export class Generator {
     this.s1 = s1;
     this.s2 = s2;
     this.s3 = s3;
+  }
+
+  /**
+   * Fill `out` with dropout's scaled keep-mask: `u ≥ p ? 1/(1 − p) : 0` for the next `out.length`
+   * uniforms `u`, with `p` and the scale rounded to `out`'s precision, the same numbers as
+   * comparing `fillUniform`'s values to `p`.
+   *
+   * @example
+   * const m = new Float32Array(1000);
+   * new tg.Generator(1).fillKeepMask(m, 0.25);
+   * console.log(m.every((v) => v === 0 || v === Math.fround(4 / 3))); // true
+   */
+  fillKeepMask(out: Float32Array | Float64Array, p: number): void {
+    const round = out instanceof Float32Array ? Math.fround : (v: number) => v;
+    const threshold = round(p);
+    const scale = round(1 / (1 - p));
+    if (out instanceof Float32Array && this.bulk(out, true, threshold, scale)) return;
+    this.fillUniform(out);
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! >= threshold ? scale : 0;
+  }
+
+  /** Long float32 fills go to the registered bulk kernel when there is one (same numbers). */
+  private bulk(out: Float32Array, masked: boolean, threshold: number, scale: number): boolean {
+    const kernel = out.length >= BULK_MIN ? bulkUniform?.() : undefined;
+    if (kernel === undefined) return false;
+    const meta = new Float64Array([
+      this.s0 >>> 0,
+      this.s1 >>> 0,
+      this.s2 >>> 0,
+      this.s3 >>> 0,
+      masked ? 1 : 0,
+      threshold,
+      scale,
+    ]);
+    if (!kernel(out, meta)) return false;
+    this.s0 = meta[0]! | 0;
+    this.s1 = meta[1]! | 0;
+    this.s2 = meta[2]! | 0;
+    this.s3 = meta[3]! | 0;
+    return true;
   }
 
   /**
@@ -165,6 +206,33 @@ export class Generator {
     }
     [this.s0, this.s1, this.s2, this.s3] = state.map((w) => w >>> 0) as GeneratorState;
   }
+}
+
+/**
+ * A kernel that fills float32 arrays from xoshiro128** exactly as `fillUniform` (or
+ * `fillKeepMask`) would: `meta` = [s0, s1, s2, s3 (unsigned), masked (0/1), threshold, scale],
+ * and it writes the advanced state back to meta[0..3]. Returns false to decline.
+ */
+export type BulkUniformKernel = (out: Float32Array, meta: Float64Array) => boolean;
+
+// Below this a call costs more than the loop it replaces.
+const BULK_MIN = 4096;
+let bulkUniform: (() => BulkUniformKernel | undefined) | undefined;
+
+/**
+ * Register where long float32 uniform fills go (the Node entry points this at the native addon
+ * when it loads). The numbers do not change, only the speed; `undefined` restores the JS loop.
+ *
+ * @example
+ * tg.setBulkUniformKernel(undefined);
+ * const a = new Float32Array(5000);
+ * new tg.Generator(3).fillUniform(a);
+ * console.log(a[0] === Math.fround(new tg.Generator(3).uniform())); // true
+ */
+export function setBulkUniformKernel(
+  provider: (() => BulkUniformKernel | undefined) | undefined,
+): void {
+  bulkUniform = provider;
 }
 
 function rotl(x: number, k: number): number {

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import * as tg from "../../src/index.ts";
-import { nativeBackend } from "../../src/backends/native/index.ts";
+import { nativeBackend, nativeBulkUniform } from "../../src/backends/native/index.ts";
 import { loadAddon } from "../../src/backends/native/loader.ts";
 import {
   type AdamKernelHyper,
@@ -85,6 +85,41 @@ describe.runIf(available)("nativeBackend", () => {
     expect(where("relu")).toEqual(["native"]);
     // float64 is declined, visibly: the JS reference ran it.
     expect(where("exp")).toEqual(["js"]);
+  });
+
+  it("draws the JS generator's numbers, uniforms and dropout masks, and continues its state", () => {
+    const viaJs = (f: (g: tg.Generator) => void, g: tg.Generator) => {
+      tg.setBulkUniformKernel(undefined);
+      try {
+        f(g);
+      } finally {
+        tg.setBulkUniformKernel(nativeBulkUniform);
+      }
+    };
+    for (const n of [4096, 10_007]) {
+      for (const p of [undefined, 0.1, 0.5]) {
+        const fill = (g: tg.Generator, out: Float32Array) =>
+          p === undefined ? g.fillUniform(out) : g.fillKeepMask(out, p);
+        const a = new Float32Array(n);
+        const b = new Float32Array(n);
+        const ga = new tg.Generator(n);
+        const gb = new tg.Generator(n);
+        ga.uniform(); // an odd offset into the stream
+        gb.uniform();
+        fill(ga, a);
+        viaJs((g) => fill(g, b), gb);
+        expect(a).toEqual(b);
+        expect(ga.getState().map((w) => w >>> 0)).toEqual(gb.getState().map((w) => w >>> 0));
+        expect(ga.uniform()).toBe(gb.uniform());
+      }
+    }
+    // The kernel alone: any float32 length; a malformed state record is an error, not a bad read.
+    expect(
+      loadAddon()!.uniformFill(new Float32Array(4), new Float64Array([1, 2, 3, 4, 0, 0, 0])),
+    ).toBe(true);
+    expect(() => loadAddon()!.uniformFill(new Float32Array(4), new Float64Array(3))).toThrow(
+      /meta/,
+    );
   });
 
   it("throws instead of reading outside a tensor's storage", () => {

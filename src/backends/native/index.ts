@@ -13,6 +13,7 @@
 import type { FusedKernels } from "../../ops/fused.ts";
 import type { KernelTable } from "../../ops/primitives.ts";
 import { TsgradError } from "../../tensor/errors.ts";
+import type { BulkUniformKernel } from "../../tensor/random.ts";
 import type { Backend } from "../backend.ts";
 import { nativeFused } from "./fused.ts";
 import { nativeKernels } from "./kernels.ts";
@@ -27,6 +28,22 @@ function addon(): NativeAddon {
   const a = loadAddon();
   if (a === null) throw new TsgradError("native", `backend not available: ${addonError()}`);
   return a;
+}
+
+/**
+ * The addon's xoshiro128** fill for long float32 uniform draws and dropout masks (the same
+ * numbers as the JS loop), or undefined without the addon. The Node entry registers it with
+ * `setBulkUniformKernel`.
+ *
+ * @example
+ * const a = new Float32Array(8192); // long enough for the addon's loop, when it is loaded
+ * new tg.Generator(5).fillUniform(a);
+ * const g = new tg.Generator(5);
+ * console.log(a.every((v) => v === Math.fround(g.uniform()))); // true
+ */
+export function nativeBulkUniform(): BulkUniformKernel | undefined {
+  const a = loadAddon();
+  return a === null ? undefined : (out, meta) => a.uniformFill(out, meta);
 }
 
 /** The native backend as registered with `tg.registerBackend`. */

@@ -68,6 +68,8 @@ export interface NativeAddon {
     idx: ArrayBufferView,
     meta: Float64Array,
   ): boolean | number;
+  /** xoshiro128** float32 fill (see `BulkUniformKernel` in src/tensor/random.ts). */
+  uniformFill(out: Float32Array, meta: Float64Array): boolean;
   [fused: string]: unknown;
 }
 
