@@ -221,18 +221,24 @@ let bulkUniform: (() => BulkUniformKernel | undefined) | undefined;
 
 /**
  * Register where long float32 uniform fills go (the Node entry points this at the native addon
- * when it loads). The numbers do not change, only the speed; `undefined` restores the JS loop.
+ * when it loads); returns the previous provider. The numbers do not change, only the speed;
+ * `undefined` keeps every draw in the JS loop.
  *
  * @example
- * tg.setBulkUniformKernel(undefined);
+ * const previous = tg.setBulkUniformKernel(undefined); // JS loop only
  * const a = new Float32Array(5000);
  * new tg.Generator(3).fillUniform(a);
- * console.log(a[0] === Math.fround(new tg.Generator(3).uniform())); // true
+ * tg.setBulkUniformKernel(previous);
+ * const b = new Float32Array(5000);
+ * new tg.Generator(3).fillUniform(b);
+ * console.log(a.every((v, i) => v === b[i])); // true
  */
 export function setBulkUniformKernel(
   provider: (() => BulkUniformKernel | undefined) | undefined,
-): void {
+): (() => BulkUniformKernel | undefined) | undefined {
+  const previous = bulkUniform;
   bulkUniform = provider;
+  return previous;
 }
 
 function rotl(x: number, k: number): number {

@@ -89,11 +89,12 @@ describe.runIf(available)("nativeBackend", () => {
 
   it("draws the JS generator's numbers, uniforms and dropout masks, and continues its state", () => {
     const viaJs = (f: (g: tg.Generator) => void, g: tg.Generator) => {
-      tg.setBulkUniformKernel(undefined);
+      const previous = tg.setBulkUniformKernel(undefined);
+      expect(previous).toBe(nativeBulkUniform);
       try {
         f(g);
       } finally {
-        tg.setBulkUniformKernel(nativeBulkUniform);
+        tg.setBulkUniformKernel(previous);
       }
     };
     for (const n of [4096, 10_007]) {
