@@ -76,8 +76,8 @@ describe("tsgrad train lm / sample / sweep scaling / analyze scaling", () => {
 
   it("print a sweep plan with estimated durations", async () => {
     const p = await run(sweepScaling, ["--plan"]);
-    expect(p.out).toMatch(/18 runs, about \d+ minutes at 60 GFLOP\/s \+ 30 ms\/step/);
-    expect(p.out).toMatch(/6x128x4\s+1189888\s+8192000/);
+    expect(p.out).toMatch(/9 runs, about \d+ minutes at 60 GFLOP\/s \+ 30 ms\/step/);
+    expect(p.out).toMatch(/4x96x3\s+447552\s+8192000/);
   });
 
   it("analyze a sweep folder and report the held-out prediction", async () => {
