@@ -959,8 +959,14 @@ TSG_CLONES
 void words_to_unit(float* out, size_t n) {
   const uint32_t* w = reinterpret_cast<const uint32_t*>(out);
   // (float)r · 2^-32 rounds exactly as (float)(r / 2^32): scaling by a power of two commutes
-  // with rounding in the normal range.
-  for (size_t i = 0; i < n; i++) out[i] = static_cast<float>(w[i]) * 0x1p-32f;
+  // with rounding in the normal range. r is converted as hi·65536 + lo, two exact floats summed
+  // with one rounding (so the same float): signed int→float vectorises on every x86-64, the
+  // unsigned conversion only with AVX-512.
+  for (size_t i = 0; i < n; i++) {
+    const float hi = static_cast<float>(static_cast<int32_t>(w[i] >> 16));
+    const float lo = static_cast<float>(static_cast<int32_t>(w[i] & 0xffffu));
+    out[i] = (hi * 65536.0f + lo) * 0x1p-32f;
+  }
 }
 
 TSG_CLONES
