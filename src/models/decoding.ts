@@ -3,6 +3,7 @@
  * normalisation. A model exposes `encode`, `decodeStep` and `reorder`, so the search never sees its
  * internals.
  */
+import * as ops from "../ops/ops.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { tensor } from "../tensor/creation.ts";
 import { TsgradError } from "../tensor/errors.ts";
@@ -17,6 +18,21 @@ export interface Seq2SeqDecoder<S> extends Module {
   decodeStep(state: S, prev: Tensor): [Tensor, S];
   /** Select rows of every batch-major tensor in the state (beam reordering / expansion). */
   reorder(state: S, rows: Tensor): S;
+}
+
+/**
+ * The rows `rows` (int32 indices) of `x` [B, T, F] flattened to [B·T, F], or `x` unchanged without
+ * `rows`. Training projects only the non-padding target positions to the vocabulary: with
+ * length-varied batches a third of the positions can be padding, and the output layer is most of
+ * a step's work.
+ *
+ * @example
+ * const x = tg.arange(12).reshape([2, 3, 2]);
+ * console.log(tg.models.selectRows(x, tg.tensor([0, 4], { dtype: "int32" })).toArray()); // [[0, 1], [8, 9]]
+ */
+export function selectRows(x: Tensor, rows?: Tensor): Tensor {
+  if (rows === undefined) return x;
+  return ops.indexSelect(ops.reshape(x, [-1, x.shape[x.ndim - 1]!]), 0, rows);
 }
 
 export interface DecodeOptions {

@@ -15,6 +15,7 @@ export {
 } from "./seq2seq-attention.ts";
 export {
   greedyDecode,
+  selectRows,
   beamSearch,
   type Seq2SeqDecoder,
   type DecodeOptions,

@@ -15,7 +15,7 @@ import { uniform_ } from "../nn/init.ts";
 import * as ops from "../ops/ops.ts";
 import { TsgradError, fmtShape } from "../tensor/errors.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import type { Seq2SeqDecoder } from "./decoding.ts";
+import { selectRows, type Seq2SeqDecoder } from "./decoding.ts";
 
 export interface Seq2SeqAttentionConfig {
   srcVocab: number;
@@ -134,11 +134,14 @@ export class Seq2SeqAttention extends Module implements Seq2SeqDecoder<Attention
     };
   }
 
-  /** Teacher-forced logits [B, T, V] for decoder inputs `tgtIn` [B, T]. */
-  forward(src: Tensor, srcLengths: readonly number[], tgtIn: Tensor): Tensor {
+  /**
+   * Teacher-forced logits [B, T, V] for decoder inputs `tgtIn` [B, T]; with `rows` only those of
+   * the B·T flattened positions, [rows, V] (as in {@link Seq2Seq.forward}).
+   */
+  forward(src: Tensor, srcLengths: readonly number[], tgtIn: Tensor, rows?: Tensor): Tensor {
     const s = this.encode(src, srcLengths);
     const x = this.drop.forward(ops.transpose(this.tgtEmbed.forward(tgtIn), 0, 1));
     const [y] = this.decoder.forward(x, [s.h, s.c]);
-    return this.out.forward(this.attend(ops.transpose(y, 0, 1), s));
+    return this.out.forward(selectRows(this.attend(ops.transpose(y, 0, 1), s), rows));
   }
 }

@@ -12,7 +12,7 @@ import { uniform_ } from "../nn/init.ts";
 import * as ops from "../ops/ops.ts";
 import { TsgradError, fmtShape } from "../tensor/errors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import type { Seq2SeqDecoder } from "./decoding.ts";
+import { selectRows, type Seq2SeqDecoder } from "./decoding.ts";
 
 export interface Seq2SeqConfig {
   srcVocab: number;
@@ -92,11 +92,15 @@ export class Seq2Seq extends Module implements Seq2SeqDecoder<Seq2SeqState> {
     return { h: ops.indexSelect(state.h, 1, rows), c: ops.indexSelect(state.c, 1, rows) };
   }
 
-  /** Teacher-forced logits [B, T, V] for decoder inputs `tgtIn` [B, T] (BOS + target). */
-  forward(src: Tensor, srcLengths: readonly number[], tgtIn: Tensor): Tensor {
+  /**
+   * Teacher-forced logits [B, T, V] for decoder inputs `tgtIn` [B, T] (BOS + target). With
+   * `rows` (int32 indices into the B·T flattened positions, see `Seq2SeqBatch.targetRows`) only
+   * those positions are projected to the vocabulary: [rows, V].
+   */
+  forward(src: Tensor, srcLengths: readonly number[], tgtIn: Tensor, rows?: Tensor): Tensor {
     const s = this.encode(src, srcLengths);
     const x = this.drop.forward(ops.transpose(this.tgtEmbed.forward(tgtIn), 0, 1));
     const [y] = this.decoder.forward(x, [s.h, s.c]);
-    return this.out.forward(this.drop.forward(ops.transpose(y, 0, 1)));
+    return this.out.forward(this.drop.forward(selectRows(ops.transpose(y, 0, 1), rows)));
   }
 }

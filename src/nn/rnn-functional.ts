@@ -66,6 +66,14 @@ function checkShapes(
   return [T, B, H];
 }
 
+/**
+ * True when every sequence spans all T steps: the masks would then change nothing, and dropping
+ * them lets a backend's fused recurrent kernel (which has no notion of lengths) take the layer.
+ */
+function fullLength(lengths: readonly number[] | undefined, T: number): boolean {
+  return lengths !== undefined && lengths.every((l) => l === T);
+}
+
 /** Per-step [B, 1] masks (1 where step t is inside the sequence), or null without lengths. */
 function stepMasks(
   T: number,
@@ -126,7 +134,7 @@ export function lstmLayer(
   ];
   const params = {
     reverse: !!opts.reverse,
-    lengths: opts.lengths ?? null,
+    lengths: fullLength(opts.lengths, T) ? null : (opts.lengths ?? null),
     hasBiasIh: !!biasIh,
     hasBiasHh: !!biasHh,
   };
@@ -206,7 +214,7 @@ export function gruLayer(
   ];
   const params = {
     reverse: !!opts.reverse,
-    lengths: opts.lengths ?? null,
+    lengths: fullLength(opts.lengths, T) ? null : (opts.lengths ?? null),
     hasBiasIh: !!biasIh,
     hasBiasHh: !!biasHh,
   };

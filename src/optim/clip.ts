@@ -34,6 +34,15 @@ function mapGrad(p: Tensor, f: (x: number) => number): void {
   p.grad = new Tensor(out, g.dtype, [...g.shape]);
 }
 
+/** `mapGrad(p, (x) => x * coef)` without a call per element. */
+function scaleGrad(p: Tensor, coef: number): void {
+  const g = p.grad!;
+  const src = g.dataSync();
+  const out = allocate(g.dtype, src.length);
+  for (let i = 0; i < src.length; i++) out[i] = src[i]! * coef;
+  p.grad = new Tensor(out, g.dtype, [...g.shape]);
+}
+
 /**
  * Scale the gradients of `params` so that their total `normType`-norm (as if concatenated into
  * one vector) is at most `maxNorm`, and return that total norm before clipping (like
@@ -69,6 +78,16 @@ export function clipGradNorm(
       for (let i = 0; i < d.length; i++) acc = Math.max(acc, Math.abs(d[i]!));
       return acc;
     }
+    // The common orders get plain loops: `**` per element made clipping a 8M-parameter model
+    // cost ~190 ms a step, a fifth of a translation model's training step.
+    if (normType === 2) {
+      for (let i = 0; i < d.length; i++) acc += d[i]! * d[i]!;
+      return Math.sqrt(acc);
+    }
+    if (normType === 1) {
+      for (let i = 0; i < d.length; i++) acc += Math.abs(d[i]!);
+      return acc;
+    }
     for (let i = 0; i < d.length; i++) acc += Math.abs(d[i]!) ** normType;
     return acc ** (1 / normType);
   });
@@ -84,7 +103,7 @@ export function clipGradNorm(
     );
   }
   const coef = Math.min(maxNorm / (total + 1e-6), 1);
-  if (coef !== 1 || Number.isNaN(coef)) for (const p of withGrad) mapGrad(p, (x) => x * coef);
+  if (coef !== 1 || Number.isNaN(coef)) for (const p of withGrad) scaleGrad(p, coef);
   return total;
 }
 

@@ -69,6 +69,12 @@ export interface Seq2SeqBatch {
   tgtTokens: number;
   /** Index of each row in the batcher's example list, to put outputs back in corpus order. */
   indices: number[];
+  /**
+   * [tgtTokens] int32: the non-pad positions of `tgtOut` as indices into its B·T flattened
+   * positions (row-major), and `targets` the ids there: a model can skip the padding.
+   */
+  targetRows: Tensor;
+  targets: Tensor;
 }
 
 /** What the batcher dropped or cut when it was built. */
@@ -303,14 +309,26 @@ export class Seq2SeqBatcher {
       tgtOut[b * T + r.tgt.length] = o.eosId;
     });
     const tgtLengths = rows.map((r) => r.tgt.length + 1);
+    const tgtTokens = tgtLengths.reduce((a, b) => a + b, 0);
+    const targetRows = new Int32Array(tgtTokens);
+    const targets = new Int32Array(tgtTokens);
+    let k = 0;
+    tgtLengths.forEach((len, b) => {
+      for (let t = 0; t < len; t++, k++) {
+        targetRows[k] = b * T + t;
+        targets[k] = tgtOut[b * T + t]!;
+      }
+    });
     return {
       src: tensor(src, { shape: [B, S] }),
       srcLengths: srcRows.map((s) => s.length),
       tgtIn: tensor(tgtIn, { shape: [B, T] }),
       tgtOut: tensor(tgtOut, { shape: [B, T] }),
       tgtLengths,
-      tgtTokens: tgtLengths.reduce((a, b) => a + b, 0),
+      tgtTokens,
       indices: [...indices],
+      targetRows: tensor(targetRows, { shape: [tgtTokens] }),
+      targets: tensor(targets, { shape: [tgtTokens] }),
     };
   }
 }

@@ -52,12 +52,8 @@ export function* validationLossSteps(
   try {
     for (const b of batcher.batches(0)) {
       sum += noGrad(() => {
-        const logits = model.forward(b.src, b.srcLengths, b.tgtIn);
-        const V = logits.shape[2]!;
-        return crossEntropy(logits.reshape([-1, V]), b.tgtOut.reshape([-1]), {
-          ignoreIndex: 0,
-          reduction: "sum",
-        }).item();
+        const logits = model.forward(b.src, b.srcLengths, b.tgtIn, b.targetRows);
+        return crossEntropy(logits, b.targets, { reduction: "sum" }).item();
       });
       tokens += b.tgtTokens;
       yield;

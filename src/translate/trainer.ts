@@ -364,12 +364,9 @@ async function trainLoop(
         const t0 = performance.now();
         const b = data.trainBatcher.collate(plan[batch]!);
         model.train();
-        const logits = model.forward(b.src, b.srcLengths, b.tgtIn);
-        const V = logits.shape[2]!;
-        const loss = crossEntropy(logits.reshape([-1, V]), b.tgtOut.reshape([-1]), {
-          ignoreIndex: 0,
-          labelSmoothing: config.labelSmoothing,
-        });
+        // Logits for the real target tokens only: padding would cost output-layer work.
+        const logits = model.forward(b.src, b.srcLengths, b.tgtIn, b.targetRows);
+        const loss = crossEntropy(logits, b.targets, { labelSmoothing: config.labelSmoothing });
         optimizer.zeroGrad();
         loss.backward();
         const gradNorm = config.clip > 0 ? clipGradNorm(params, config.clip) : null;

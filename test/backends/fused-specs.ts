@@ -189,4 +189,17 @@ export const fusedSpecs: FusedSpec[] = [
       joined(F.lstmLayer(x!, h!, c!, wi!, wh!, null, null, { lengths: [3, 1] })),
     declines: true,
   },
+  {
+    name: "lstmLayer reversed, lengths all full (masks dropped: the fused kernel runs)",
+    fused: "lstmLayer",
+    inputs: [
+      { shape: [3, 2, 3] },
+      { shape: [2, 4] },
+      { shape: [2, 4] },
+      { shape: [16, 3] },
+      { shape: [16, 4] },
+    ],
+    f: ([x, h, c, wi, wh]) =>
+      joined(F.lstmLayer(x!, h!, c!, wi!, wh!, null, null, { lengths: [3, 3], reverse: true })),
+  },
 ];

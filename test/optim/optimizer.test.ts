@@ -228,6 +228,34 @@ describe("tg.optim.clipGradNorm", () => {
     expect(Array.from(y.grad!.dataSync())).toEqual([3 * k, 4 * k].map(Math.fround));
   });
 
+  it("computes the 1-, 2-, 3- and ∞-norms over all gradients", () => {
+    const g = [
+      [3, -4],
+      [-1, 2, 2],
+    ];
+    const all = g.flat().map(Math.abs);
+    const want: [number, number][] = [
+      [1, all.reduce((a, b) => a + b, 0)],
+      [2, Math.sqrt(all.reduce((a, b) => a + b * b, 0))],
+      [3, all.reduce((a, b) => a + b ** 3, 0) ** (1 / 3)],
+      [Infinity, Math.max(...all)],
+    ];
+    for (const [order, norm] of want) {
+      const ws = g.map((v) => {
+        const w = leaf(v.map(() => 0));
+        w.grad = tg.tensor(v);
+        return w;
+      });
+      expect(tg.optim.clipGradNorm(ws, 1, order)).toBeCloseTo(norm, 5);
+      // Clipped to norm 1: every gradient scaled by 1 / norm.
+      ws.forEach((w, i) => {
+        Array.from(w.grad!.dataSync()).forEach((x, j) =>
+          expect(x).toBeCloseTo(g[i]![j]! / norm, 5),
+        );
+      });
+    }
+  });
+
   it("leaves gradients alone when already within maxNorm", () => {
     const w = leaf([0, 0]);
     w.grad = tg.tensor([0.3, 0.4]);

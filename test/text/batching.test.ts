@@ -40,6 +40,14 @@ describe("tg.text.Seq2SeqBatcher", () => {
         expect(batch.tgtLengths[r]).toBe(n + 1);
       });
       expect(batch.tgtTokens).toBe(batch.tgtLengths.reduce((a, c) => a + c, 0));
+      // targetRows/targets: exactly the non-pad positions of tgtOut, in row-major order.
+      const flat = tout.flat();
+      const want = flat.flatMap((id, k) =>
+        k % T < batch.tgtLengths[Math.floor(k / T)]! ? [k] : [],
+      );
+      expect(batch.targetRows.toArray()).toEqual(want);
+      expect(batch.targets.toArray()).toEqual(want.map((k) => flat[k]));
+      expect(batch.targets.toArray()).not.toContain(0);
     }
   });
 
