@@ -104,6 +104,26 @@ describe.each([
     ).toEqual(data.tgt);
   });
 
+  it("forward with rows gives exactly those rows of the full logits", () => {
+    tg.manualSeed(2);
+    const model = make().eval();
+    const data = batch(pairs);
+    const full = model.forward(data.src, data.lengths, data.tin);
+    const [B, T, V] = full.shape as [number, number, number];
+    const rows = [0, 3, T + 1, B * T - 1];
+    const some = model.forward(
+      data.src,
+      data.lengths,
+      data.tin,
+      tg.tensor(Int32Array.from(rows), { shape: [rows.length] }),
+    );
+    expect(some.shape).toEqual([rows.length, V]);
+    const all = full.reshape([B * T, V]).toArray() as number[][];
+    (some.toArray() as number[][]).forEach((row, i) =>
+      row.forEach((v, j) => expect(v).toBeCloseTo(all[rows[i]!]![j]!, 5)),
+    );
+  });
+
   it("stops at the maximum length when EOS never comes", () => {
     tg.manualSeed(1);
     const model = make().eval();
