@@ -36,6 +36,7 @@ const configFlags = {
   decayPatience: { type: "int", help: "plateau: epochs without better BLEU before decaying" },
   decayStart: { type: "int", help: "step: first epoch with a decayed lr" },
   reverseSource: { type: "boolean", help: "reverse the source [default: on for seq2seq only]" },
+  contextFeed: { type: "boolean", help: "seq2seq: encoder summary fed to every decoder step" },
   beam: { type: "int", help: "beam for validation BLEU (1: greedy)" },
   testBeam: { type: "int", help: "beam for the final evaluation" },
   lengthPenalty: { type: "number", help: "beam length normalisation exponent" },

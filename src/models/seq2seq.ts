@@ -4,6 +4,11 @@
  * into its final states, and a second stacked LSTM starts from those states and predicts the
  * translation one token at a time. Parameters are initialised uniformly in ±0.08 as in the paper
  * (train with gradient-norm clipping at 5).
+ *
+ * `contextFeed` adds Cho et al. (2014)'s refinement, still without attention: the encoder's final
+ * top-layer state (the "sentence vector") is also concatenated to every decoder input and to the
+ * input of the output layer, so each prediction sees the source summary directly instead of only
+ * through the decoder's state carried across time steps.
  */
 import { Dropout, Embedding, Linear } from "../nn/layers.ts";
 import { Module } from "../nn/module.ts";
@@ -25,11 +30,15 @@ export interface Seq2SeqConfig {
   padIdx?: number;
   /** Uniform initialisation range (the paper: 0.08). */
   initRange?: number;
+  /** Feed the encoder's final top-layer state to every decoder step and to the output layer. */
+  contextFeed?: boolean;
 }
 
 export interface Seq2SeqState {
   h: Tensor;
   c: Tensor;
+  /** The encoder's final top-layer hidden state [B, H] (with `contextFeed`). */
+  ctx?: Tensor;
 }
 
 /**
@@ -50,7 +59,8 @@ export class Seq2Seq extends Module implements Seq2SeqDecoder<Seq2SeqState> {
 
   constructor(config: Seq2SeqConfig) {
     super();
-    const c = { dropout: 0, padIdx: 0, initRange: 0.08, ...config };
+    const c = { dropout: 0, padIdx: 0, initRange: 0.08, contextFeed: false, ...config };
+    const ctxDim = c.contextFeed ? c.hiddenDim : 0;
     this.config = c;
     this.srcEmbed = new Embedding(c.srcVocab, c.embedDim, { paddingIdx: c.padIdx });
     this.tgtEmbed = new Embedding(c.tgtVocab, c.embedDim, { paddingIdx: c.padIdx });
@@ -58,12 +68,12 @@ export class Seq2Seq extends Module implements Seq2SeqDecoder<Seq2SeqState> {
       numLayers: c.numLayers,
       dropout: c.dropout,
     });
-    this.decoder = new LSTM(c.embedDim, c.hiddenDim, {
+    this.decoder = new LSTM(c.embedDim + ctxDim, c.hiddenDim, {
       numLayers: c.numLayers,
       dropout: c.dropout,
     });
     this.drop = new Dropout(c.dropout);
-    this.out = new Linear(c.hiddenDim, c.tgtVocab);
+    this.out = new Linear(c.hiddenDim + ctxDim, c.tgtVocab);
     for (const p of this.parameters()) uniform_(p, -c.initRange, c.initRange);
     for (const e of [this.srcEmbed, this.tgtEmbed]) {
       e.weight.data.fill(0, c.padIdx * c.embedDim, (c.padIdx + 1) * c.embedDim);
@@ -79,17 +89,31 @@ export class Seq2Seq extends Module implements Seq2SeqDecoder<Seq2SeqState> {
     }
     const x = this.drop.forward(ops.transpose(this.srcEmbed.forward(src), 0, 1));
     const [, [h, c]] = this.encoder.forward(x, undefined, { lengths: srcLengths });
-    return { h, c };
+    if (!this.config.contextFeed) return { h, c };
+    return { h, c, ctx: ops.squeeze(ops.narrow(h, 0, h.shape[0]! - 1, 1), 0) };
+  }
+
+  /** `x` [T, B, ·] with the context [B, H] appended to every step's features (with contextFeed). */
+  private withContext(x: Tensor, ctx: Tensor | undefined): Tensor {
+    if (ctx === undefined) return x;
+    const [T, B] = x.shape as [number, number];
+    return ops.cat([x, ops.expand(ops.unsqueeze(ctx, 0), [T, B, ctx.shape[1]!])], -1);
   }
 
   decodeStep(state: Seq2SeqState, prev: Tensor): [Tensor, Seq2SeqState] {
     const x = this.drop.forward(ops.unsqueeze(this.tgtEmbed.forward(prev), 0));
-    const [y, [h, c]] = this.decoder.forward(x, [state.h, state.c]);
-    return [ops.logSoftmax(this.out.forward(this.drop.forward(ops.squeeze(y, 0))), -1), { h, c }];
+    const [y, [h, c]] = this.decoder.forward(this.withContext(x, state.ctx), [state.h, state.c]);
+    const feat = this.drop.forward(ops.squeeze(this.withContext(y, state.ctx), 0));
+    return [ops.logSoftmax(this.out.forward(feat), -1), { h, c, ctx: state.ctx }];
   }
 
   reorder(state: Seq2SeqState, rows: Tensor): Seq2SeqState {
-    return { h: ops.indexSelect(state.h, 1, rows), c: ops.indexSelect(state.c, 1, rows) };
+    const { h, c, ctx } = state;
+    return {
+      h: ops.indexSelect(h, 1, rows),
+      c: ops.indexSelect(c, 1, rows),
+      ...(ctx === undefined ? {} : { ctx: ops.indexSelect(ctx, 0, rows) }),
+    };
   }
 
   /**
@@ -100,7 +124,8 @@ export class Seq2Seq extends Module implements Seq2SeqDecoder<Seq2SeqState> {
   forward(src: Tensor, srcLengths: readonly number[], tgtIn: Tensor, rows?: Tensor): Tensor {
     const s = this.encode(src, srcLengths);
     const x = this.drop.forward(ops.transpose(this.tgtEmbed.forward(tgtIn), 0, 1));
-    const [y] = this.decoder.forward(x, [s.h, s.c]);
-    return this.out.forward(this.drop.forward(selectRows(ops.transpose(y, 0, 1), rows)));
+    const [y] = this.decoder.forward(this.withContext(x, s.ctx), [s.h, s.c]);
+    const feat = ops.transpose(this.withContext(y, s.ctx), 0, 1);
+    return this.out.forward(this.drop.forward(selectRows(feat, rows)));
   }
 }

@@ -75,6 +75,11 @@ export interface TranslateConfig {
   decayStart: number;
   /** Feed the source reversed (Sutskever et al.'s trick); unset, true for "seq2seq" only. */
   reverseSource: boolean;
+  /**
+   * "seq2seq" only: also feed the encoder's final top-layer state to every decoder step and to
+   * the output layer (Cho et al. 2014; still no attention). See `tg.models.Seq2Seq`.
+   */
+  contextFeed: boolean;
   /** Beam size for the per-epoch validation BLEU (1: greedy). */
   beam: number;
   /** Beam size for the final evaluation of the best checkpoint. */
@@ -127,6 +132,7 @@ export const DEFAULT_CONFIG: Readonly<TranslateConfig> = Object.freeze({
   decayPatience: 0,
   decayStart: 6,
   reverseSource: false,
+  contextFeed: false,
   beam: 1,
   testBeam: 5,
   lengthPenalty: 1,
@@ -282,12 +288,13 @@ export function resolveConfig(partial: Readonly<Partial<TranslateConfig>> = {}):
       );
     }
   }
-  for (const k of ["jointVocab", "lowercase", "reverseSource"] as const) {
+  for (const k of ["jointVocab", "lowercase", "reverseSource", "contextFeed"] as const) {
     if (typeof c[k] !== "boolean") fail(`${k} must be true or false, got ${JSON.stringify(c[k])}`);
   }
   if (!Array.isArray(c.finalEval)) fail(`finalEval must be a list of splits`);
   const finalEval = c.finalEval.map((s) => normalizeSplit(String(s)));
   const validSplit = normalizeSplit(String(c.validSplit));
+  if (c.contextFeed && c.model !== "seq2seq") fail(`contextFeed applies to model "seq2seq" only`);
   // Reversal helps the model without attention (Sutskever et al.) and is moot with it.
   if (partial.reverseSource === undefined) c.reverseSource = c.model === "seq2seq";
   return { ...c, validSplit, finalEval };

@@ -46,7 +46,9 @@ export function buildModel(
     dropout: config.dropout,
     padIdx: 0,
   };
-  return config.model === "seq2seq" ? new Seq2Seq(spec) : new Seq2SeqAttention(spec);
+  return config.model === "seq2seq"
+    ? new Seq2Seq({ ...spec, contextFeed: config.contextFeed })
+    : new Seq2SeqAttention(spec);
 }
 
 type TokenizerJSON = WordTokenizerJSON | BpeTokenizerJSON;

@@ -79,6 +79,18 @@ describe.each([
       }),
   ],
   [
+    "Seq2Seq (contextFeed)",
+    () =>
+      new tg.models.Seq2Seq({
+        srcVocab: 9,
+        tgtVocab: 10,
+        embedDim: 16,
+        hiddenDim: 32,
+        numLayers: 2,
+        contextFeed: true,
+      }),
+  ],
+  [
     "Seq2SeqAttention",
     () =>
       new tg.models.Seq2SeqAttention({
@@ -122,6 +134,25 @@ describe.each([
     (some.toArray() as number[][]).forEach((row, i) =>
       row.forEach((v, j) => expect(v).toBeCloseTo(all[rows[i]!]![j]!, 5)),
     );
+  });
+
+  it("decodes step by step exactly as the teacher-forced forward pass", () => {
+    // Search uses encode/decodeStep; training uses forward. They must be the same function.
+    tg.manualSeed(3);
+    const model = make().eval();
+    const data = batch(pairs);
+    const full = model.forward(data.src, data.lengths, data.tin).logSoftmax(-1);
+    const [B, T] = full.shape as [number, number, number];
+    let state = model.encode(data.src, data.lengths);
+    for (let t = 0; t < T; t++) {
+      const prev = data.tin.narrow(1, t, 1).reshape([B]);
+      const [logp, next] = model.decodeStep(state as never, prev);
+      state = next;
+      const want = full.narrow(1, t, 1).reshape([B, -1]).toArray() as number[][];
+      (logp.toArray() as number[][]).forEach((row, b) =>
+        row.forEach((v, j) => expect(v).toBeCloseTo(want[b]![j]!, 4)),
+      );
+    }
   });
 
   it("stops at the maximum length when EOS never comes", () => {

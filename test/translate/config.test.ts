@@ -44,6 +44,7 @@ describe("tg.translate.resolveConfig", () => {
       [{ dropout: 1 }, /dropout must be in \[0, 1\), got 1/],
       [{ finalEval: ["dev"] }, /unknown split "dev"/],
       [{ reverseSource: "yes" }, /reverseSource must be true or false/],
+      [{ contextFeed: true }, /contextFeed applies to model "seq2seq" only/],
       [{ seed: -1 }, /seed must be an integer/],
     ];
     for (const [partial, message] of bad) {
