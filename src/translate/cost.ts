@@ -44,13 +44,15 @@ export function estimateCost(config: TranslateConfig, shape: CostShape): CostEst
   const { srcLen: S, tgtLen: T } = shape;
   // One LSTM step: 4 gates from [input, hidden] → 2·4H·(in + H).
   const lstm = (input: number) => 2 * 4 * H * (input + H);
+  // contextFeed widens the decoder's first input and the output layer's input by H.
+  const ctx = config.model === "seq2seq" && config.contextFeed ? H : 0;
   let decoderStep = 0;
-  for (let l = 0; l < L; l++) decoderStep += lstm(l === 0 ? E : H);
+  for (let l = 0; l < L; l++) decoderStep += lstm(l === 0 ? E + ctx : H);
   let encoderStep = 0;
   let attentionStep = 0;
   let sourceExtra = 0;
   if (config.model === "seq2seq") {
-    encoderStep = decoderStep;
+    for (let l = 0; l < L; l++) encoderStep += lstm(l === 0 ? E : H);
   } else {
     for (let l = 0; l < L; l++) encoderStep += 2 * lstm(l === 0 ? E : 2 * H);
     sourceExtra = 2 * (2 * H) * H; // attention keys of each source position
@@ -60,7 +62,7 @@ export function estimateCost(config: TranslateConfig, shape: CostShape): CostEst
   const encoder = S * (encoderStep + sourceExtra);
   const decoder = T * decoderStep;
   const attention = T * attentionStep;
-  const output = T * 2 * H * shape.tgtVocab;
+  const output = T * 2 * (H + ctx) * shape.tgtVocab;
   const total = encoder + decoder + attention + output;
   return {
     forward: { encoder, decoder, attention, output, total },

@@ -84,6 +84,24 @@ describe("tg.translate.estimateCost", () => {
     expect(e.trainPerSentence).toBe(3 * e.forward.total);
   });
 
+  it("counts the seq2seq model with and without contextFeed", () => {
+    const shape = { srcVocab: 10, tgtVocab: 12, srcLen: 3, tgtLen: 2 };
+    const base = { model: "seq2seq", embed: 4, hidden: 8, layers: 2 } as const;
+    const plain = translate.estimateCost(translate.resolveConfig(base), shape);
+    // Per step: layer 1 2·4H·(E+H) = 768, layer 2 2·4H·(H+H) = 1024.
+    expect(plain.forward.encoder).toBe(3 * (768 + 1024));
+    expect(plain.forward.decoder).toBe(2 * (768 + 1024));
+    expect(plain.forward.output).toBe(2 * 2 * 8 * 12);
+    const fed = translate.estimateCost(
+      translate.resolveConfig({ ...base, contextFeed: true }),
+      shape,
+    );
+    // The context (H) joins the decoder's first input (E+H+H) and the output layer's input.
+    expect(fed.forward.encoder).toBe(plain.forward.encoder);
+    expect(fed.forward.decoder).toBe(2 * (2 * 4 * 8 * (4 + 8 + 8) + 1024));
+    expect(fed.forward.output).toBe(2 * 2 * 16 * 12);
+  });
+
   it("rejects non-positive sizes", () => {
     const c = translate.resolveConfig({});
     expect(() =>
