@@ -301,7 +301,8 @@ interface Ctx {
 
 const title = (c: TranslateConfig) =>
   `${c.model} ${c.src}→${c.tgt} (${c.tokenizer}${c.tokenizer === "bpe" ? ` ${c.bpeMerges}` : ""}, ` +
-  `E${c.embed} H${c.hidden} L${c.layers}${c.reverseSource ? ", reversed source" : ""})`;
+  `E${c.embed} H${c.hidden} L${c.layers}${c.reverseSource ? ", reversed source" : ""}` +
+  `${c.contextFeed ? ", context feed" : ""})`;
 
 /** Mean tokens per sentence of one side, `<eos>` included (the decoder's steps on the target). */
 function mean(data: TranslationData, side: "src" | "tgt"): number {
