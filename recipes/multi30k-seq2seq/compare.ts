@@ -24,6 +24,7 @@ const rows = finished.map((r) => {
     source(r),
     String(c.seed),
     String(s.epochs),
+    String(s.steps),
     fmt(s.bestValBleu),
     fmt(s.testBleu),
     fmt(s.elapsedMinutes, 1),
