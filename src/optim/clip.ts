@@ -35,10 +35,10 @@ function mapGrad(p: Tensor, f: (x: number) => number): void {
 }
 
 /**
- * The `normType`-norm of one gradient, computed by the active backend's kernels. A JS loop over
- * the elements cost 54–107 ms per step for the 8.4M gradients of a translation model (clipping was
- * a quarter of its training step); the backend's unary, binary and reduction kernels do it in a
- * few milliseconds. Accumulation is in the gradient's dtype, as in PyTorch's `torch.norm`.
+ * The `normType`-norm of one gradient, computed by the active backend's kernels (the result in
+ * the gradient's dtype, like PyTorch's `torch.norm`). With JS loops over the elements, clipping the
+ * 8.4M gradients of a translation model took 147–198 ms of a ~700 ms native training step (the
+ * norm loops alone 54–107 ms); with the backend's kernels, norms and scaling take 48–70 ms.
  */
 function gradNorm(g: Tensor, normType: number): number {
   if (g.size === 0) return 0;
