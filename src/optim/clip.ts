@@ -1,5 +1,4 @@
 /** Gradient clipping (torch.nn.utils.clip_grad_norm_ and clip_grad_value_). */
-import { allocate } from "../tensor/dtype.ts";
 import { TsgradError } from "../tensor/errors.ts";
 import { Tensor } from "../tensor/tensor.ts";
 
@@ -18,20 +17,6 @@ function gradsOf(op: string, params: Tensor | Iterable<Tensor>): Tensor[] {
     if (!(p instanceof Tensor)) throw new TsgradError(op, `entry ${i} is not a Tensor`);
   });
   return list.flatMap((p) => (p.grad === null ? [] : [p]));
-}
-
-/**
- * Replace `p.grad` by a fresh contiguous tensor holding `f` of each element. A fresh tensor
- * rather than an in-place write: tsgrad's autograd may hand the same storage to several leaves'
- * gradients (x.add(y) passes one cotangent to both) or to the seed of backward(), and scaling
- * shared storage once per owner would clip it twice.
- */
-function mapGrad(p: Tensor, f: (x: number) => number): void {
-  const g = p.grad!;
-  const src = g.dataSync();
-  const out = allocate(g.dtype, src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f(src[i]!);
-  p.grad = new Tensor(out, g.dtype, [...g.shape]);
 }
 
 /**
@@ -113,7 +98,6 @@ export function clipGradValue(params: Tensor | Iterable<Tensor>, clipValue: numb
       `clipValue must be a non-negative number, got ${clipValue}`,
     );
   }
-  for (const p of gradsOf("clipGradValue", params)) {
-    mapGrad(p, (x) => (x < -clipValue ? -clipValue : x > clipValue ? clipValue : x));
-  }
+  // A fresh tensor, as in clipGradNorm: gradients may share storage.
+  for (const p of gradsOf("clipGradValue", params)) p.grad = p.grad!.clamp(-clipValue, clipValue);
 }
