@@ -23,6 +23,11 @@ const flags = {
     default: d.init,
     help: "alexnet initialisation: He-normal, PyTorch's layer defaults, or the paper's N(0, 0.01)",
   },
+  poolPadding: {
+    type: "int",
+    default: d.poolPadding,
+    help: "alexnet max-pool padding: 0 (the paper's; 28×28 maps 13, 6, 2) or 1 (14, 7, 4)",
+  },
   data: {
     type: "string",
     default: d.data,
@@ -132,6 +137,7 @@ export const command: Command = {
       model: f.model as tg.vision.ImageModelName,
       width: f.width,
       init: f.init as "pytorch" | "alexnet" | "kaiming",
+      poolPadding: f.poolPadding as 0 | 1,
       ...resolveDataFlag(
         f.quick && !argv.some((a) => a.startsWith("--data")) ? "fashion-mnist-sample" : f.data,
       ),

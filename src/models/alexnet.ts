@@ -31,6 +31,12 @@ export interface AlexNetConfig {
    * layer, zero biases (as torchvision initialises its VGG).
    */
   init?: "alexnet" | "pytorch" | "kaiming";
+  /**
+   * Zero padding of the three 3×3 stride-2 max-pools: 0 (the paper's) or 1, which keeps more of a
+   * small image (28 → 14 → 7 → 4 instead of 28 → 13 → 6 → 2), as torchvision's ResNet stem pads
+   * its overlapping pool.
+   */
+  poolPadding?: 0 | 1;
 }
 
 /**
@@ -45,7 +51,17 @@ export class AlexNet extends nn.Layer {
 
   constructor(config: AlexNetConfig) {
     super();
-    const c = { width: 1, dropout: 0.5, init: "pytorch" as const, ...config };
+    const c = {
+      width: 1,
+      dropout: 0.5,
+      init: "pytorch" as const,
+      poolPadding: 0 as const,
+      ...config,
+    };
+    if (c.poolPadding !== 0 && c.poolPadding !== 1) {
+      throw new TsgradError("AlexNet", `poolPadding must be 0 or 1, got ${String(c.poolPadding)}`);
+    }
+    const pool = () => new nn.MaxPool2d(3, { stride: 2, padding: c.poolPadding });
     this.config = c;
     const ch = [64, 128, 192, 192, 128].map((x) => Math.max(8, Math.round(x * c.width)));
     const hidden = Math.max(32, Math.round(1024 * c.width));
@@ -54,26 +70,26 @@ export class AlexNet extends nn.Layer {
       new nn.Conv2d(c.inChannels, c1, 5, { padding: 2 }),
       new nn.ReLU(),
       new nn.LocalResponseNorm(5, 1e-4, 0.75, 2),
-      new nn.MaxPool2d(3, { stride: 2 }),
+      pool(),
       new nn.Conv2d(c1, c2, 5, { padding: 2 }),
       new nn.ReLU(),
       new nn.LocalResponseNorm(5, 1e-4, 0.75, 2),
-      new nn.MaxPool2d(3, { stride: 2 }),
+      pool(),
       new nn.Conv2d(c2, c3, 3, { padding: 1 }),
       new nn.ReLU(),
       new nn.Conv2d(c3, c4, 3, { padding: 1 }),
       new nn.ReLU(),
       new nn.Conv2d(c4, c5, 3, { padding: 1 }),
       new nn.ReLU(),
-      new nn.MaxPool2d(3, { stride: 2 }),
+      pool(),
     );
-    // Three overlapping 3×3/2 poolings: 28 → 13 → 6 → 2, 32 → 15 → 7 → 3.
+    // Three overlapping 3×3/2 poolings: 28 → 13 → 6 → 2, 32 → 15 → 7 → 3 (padded: 28 → 14 → 7 → 4).
     let s = c.imageSize;
-    for (let i = 0; i < 3; i++) s = windowOut(s, 3, 2, 0, 1);
+    for (let i = 0; i < 3; i++) s = windowOut(s, 3, 2, c.poolPadding, 1);
     if (s < 1) {
       throw new TsgradError(
         "AlexNet",
-        `images of ${c.imageSize}×${c.imageSize} are too small (need at least 15×15)`,
+        `images of ${c.imageSize}×${c.imageSize} are too small for three 3×3 stride-2 poolings (need at least ${c.poolPadding ? 8 : 15}×${c.poolPadding ? 8 : 15})`,
       );
     }
     this.classifier = new nn.Sequential(
@@ -127,7 +143,7 @@ export class AlexNet extends nn.Layer {
             return `nn.LocalResponseNorm(${m.size}, ${m.alpha}, ${m.beta}, ${m.k})`;
           }
           if (m instanceof nn.MaxPool2d) {
-            return `nn.MaxPool2d(${String(m.kernelSize)}, ${String(m.opts.stride ?? m.kernelSize)})`;
+            return `nn.MaxPool2d(${String(m.kernelSize)}, ${String(m.opts.stride ?? m.kernelSize)}, padding=${String(m.opts.padding ?? 0)})`;
           }
           if (m instanceof nn.Dropout) return `nn.Dropout(${m.p})`;
           return "nn.ReLU()";

@@ -56,6 +56,8 @@ export function loadImageClassifier(path: string): { model: Layer; meta: ImageMo
     numClasses: meta.classes.length,
     width: meta.config.width,
     init: meta.config.init,
+    // Checkpoints written before the option existed have unpadded pools.
+    poolPadding: meta.config.poolPadding ?? 0,
   });
   model.loadStateDict(ck.model, { source: path });
   model.eval();

@@ -19,6 +19,8 @@ export interface ImageModelSpec {
   width?: number;
   /** AlexNet's initialisation: "pytorch" (default), "alexnet" (the paper's) or "kaiming". */
   init?: "alexnet" | "pytorch" | "kaiming";
+  /** AlexNet's max-pool padding: 0 (default, the paper's) or 1. */
+  poolPadding?: 0 | 1;
 }
 
 /**
@@ -47,6 +49,7 @@ export function createImageModel(spec: ImageModelSpec): Layer {
         numClasses: k,
         width,
         init: spec.init ?? "pytorch",
+        poolPadding: spec.poolPadding ?? 0,
       });
     default:
       throw new TsgradError(

@@ -35,6 +35,8 @@ export interface ImageTrainConfig {
   /** AlexNet channel multiplier / MLP hidden-width multiplier. */
   width: number;
   init: "pytorch" | "alexnet" | "kaiming";
+  /** AlexNet's max-pool padding (0: the paper's 28 → 13 → 6 → 2 maps; 1: 28 → 14 → 7 → 4). */
+  poolPadding: 0 | 1;
   /** Dataset name (see `loadImageData`). */
   data: string;
   /** Explicit dataset location (else the usual search). */
@@ -69,6 +71,7 @@ export const defaultImageConfig: ImageTrainConfig = {
   model: "alexnet",
   width: 1,
   init: "kaiming",
+  poolPadding: 0,
   data: "fashion-mnist",
   epochs: 30,
   batchSize: 128,
@@ -268,6 +271,12 @@ export function validateImageConfig(cfg: ImageTrainConfig): void {
       throw new TsgradError("train image", `${k} must be non-negative, got ${String(cfg[k])}`);
     }
   }
+  if (cfg.poolPadding !== 0 && cfg.poolPadding !== 1) {
+    throw new TsgradError(
+      "train image",
+      `poolPadding must be 0 or 1, got ${String(cfg.poolPadding)}`,
+    );
+  }
   if (!Number.isInteger(cfg.epochs) || !Number.isInteger(cfg.batchSize)) {
     throw new TsgradError("train image", "epochs and batchSize must be integers");
   }
@@ -310,6 +319,7 @@ export async function trainImageClassifier(
     numClasses: data.classes.length,
     width: cfg.width,
     init: cfg.init,
+    poolPadding: cfg.poolPadding,
   });
   if (data.train.height !== data.train.width) {
     throw new TsgradError(
