@@ -300,6 +300,38 @@ export const primSpecs: { [P in Prim]: PrimSpec<P>[] } = {
       inputs: [{ shape: [1, 2, 6, 6] }],
       params: { kernel: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], ceilMode: true },
     },
+    {
+      // The 3×3 stride-2 fast path (AlexNet's pool at 28×28) with ties across rows and columns:
+      // the first maximum in row-major order wins.
+      name: "3x3 stride 2 with ties, 28x28",
+      inputs: [
+        {
+          shape: [1, 2, 28, 28],
+          values: Array.from({ length: 1568 }, (_, i) => ((i * 37) % 13) % 3),
+        },
+      ],
+      params: {
+        kernel: [3, 3],
+        stride: [2, 2],
+        padding: [0, 0],
+        dilation: [1, 1],
+        ceilMode: false,
+      },
+    },
+    {
+      // Padded: the fast path takes the interior windows, the general loop the border ones.
+      name: "3x3 stride 2 padded with ties, odd sizes",
+      inputs: [
+        { shape: [2, 2, 9, 13], values: Array.from({ length: 468 }, (_, i) => ((i * 29) % 7) % 2) },
+      ],
+      params: {
+        kernel: [3, 3],
+        stride: [2, 2],
+        padding: [1, 1],
+        dilation: [1, 1],
+        ceilMode: false,
+      },
+    },
   ],
   gather: [
     {

@@ -261,6 +261,42 @@ inline float pow_neg_beta(float s, float beta) {
   return std::exp(-beta * std::log(s));
 }
 
+/**
+ * One (n, c) plane of the forward pass: `s` gets the scale, `y` the output. `xn` is sample n's
+ * first channel, channels [j0, j1] the window. Multiversioned (the addon has no -march), so the
+ * square roots and divisions run 16 lanes wide on AVX-512.
+ */
+TSG_CLONES
+void lrn_plane_fwd(const float* __restrict xn, int64_t S, int64_t c, int64_t j0, int64_t j1,
+                   float* __restrict s, float* __restrict y, float a, float k, float beta) {
+  const float* __restrict xc = xn + c * S;
+  {
+    const float* __restrict xj = xn + j0 * S;
+#pragma omp simd
+    for (int64_t q = 0; q < S; q++) s[q] = xj[q] * xj[q];
+  }
+  for (int64_t j = j0 + 1; j <= j1; j++) {
+    const float* __restrict xj = xn + j * S;
+#pragma omp simd
+    for (int64_t q = 0; q < S; q++) s[q] += xj[q] * xj[q];
+  }
+  if (beta == 0.75f) {
+#pragma omp simd
+    for (int64_t q = 0; q < S; q++) {
+      const float v = k + a * s[q];
+      const float r = std::sqrt(v);
+      s[q] = v;
+      y[q] = xc[q] * (1.f / (r * std::sqrt(r)));
+    }
+  } else {
+#pragma omp simd
+    for (int64_t q = 0; q < S; q++) {
+      s[q] = k + a * s[q];
+      y[q] = xc[q] * pow_neg_beta(s[q], beta);
+    }
+  }
+}
+
 // lrn(y, x, meta[x, size, alpha, beta, k]) -> scale (Float32Array, the workspace) | false
 Napi::Value LrnFwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -281,22 +317,53 @@ Napi::Value LrnFwd(const Napi::CallbackInfo& info) {
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < N * C; nc++) {
     const int64_t n = nc / C, c = nc % C;
-    float* s = sc + nc * S;
-    std::fill(s, s + S, 0.f);
-    for (int64_t j = std::max<int64_t>(0, c - lo); j <= std::min<int64_t>(C - 1, c + hi); j++) {
-      const float* xj = xp + (n * C + j) * S;
-#pragma omp simd
-      for (int64_t q = 0; q < S; q++) s[q] += xj[q] * xj[q];
-    }
-    const float* xc = xp + nc * S;
-    float* yc = yp + nc * S;
-#pragma omp simd
-    for (int64_t q = 0; q < S; q++) {
-      s[q] = k + a * s[q];
-      yc[q] = xc[q] * pow_neg_beta(s[q], beta);
-    }
+    lrn_plane_fwd(xp + n * C * S, S, c, std::max<int64_t>(0, c - lo),
+                  std::min<int64_t>(C - 1, c + hi), sc + nc * S, yp + nc * S, a, k, beta);
   }
   return scale;
+}
+
+/** t = g · x · scale^(−β−1) over [lo, hi): the backward pass's per-element term. */
+TSG_CLONES
+void lrn_bwd_term(float* __restrict t, const float* __restrict g, const float* __restrict x,
+                  const float* __restrict sc, float beta, int64_t lo, int64_t hi) {
+  if (beta == 0.75f) {
+#pragma omp simd
+    for (int64_t i = lo; i < hi; i++) {
+      const float r = std::sqrt(sc[i]);
+      t[i] = g[i] * x[i] * (1.f / (r * std::sqrt(r))) / sc[i];
+    }
+  } else {
+#pragma omp simd
+    for (int64_t i = lo; i < hi; i++) t[i] = g[i] * x[i] * pow_neg_beta(sc[i], beta) / sc[i];
+  }
+}
+
+/** One (n, c) plane of dx: the window sum of `t` over channels [j0, j1] (tn: sample n's t). */
+TSG_CLONES
+void lrn_plane_bwd(float* __restrict o, const float* __restrict tn, const float* __restrict xc,
+                   const float* __restrict gc, const float* __restrict scc, int64_t S, int64_t j0,
+                   int64_t j1, float beta, float coef) {
+  {
+    const float* __restrict tj = tn + j0 * S;
+#pragma omp simd
+    for (int64_t q = 0; q < S; q++) o[q] = tj[q];
+  }
+  for (int64_t j = j0 + 1; j <= j1; j++) {
+    const float* __restrict tj = tn + j * S;
+#pragma omp simd
+    for (int64_t q = 0; q < S; q++) o[q] += tj[q];
+  }
+  if (beta == 0.75f) {
+#pragma omp simd
+    for (int64_t q = 0; q < S; q++) {
+      const float r = std::sqrt(scc[q]);
+      o[q] = gc[q] * (1.f / (r * std::sqrt(r))) - coef * xc[q] * o[q];
+    }
+  } else {
+#pragma omp simd
+    for (int64_t q = 0; q < S; q++) o[q] = gc[q] * pow_neg_beta(scc[q], beta) - coef * xc[q] * o[q];
+  }
 }
 
 // lrnBackward(dx, x, dy, scale, meta[x, dy, size, alpha, beta, k])
@@ -320,24 +387,15 @@ Napi::Value LrnBwd(const Napi::CallbackInfo& info) {
   float* out = reinterpret_cast<float*>(dx.data);
   // t_c = g_c · x_c · scale_c^(−β−1), reusing dx as scratch would alias: keep a buffer.
   std::vector<float> t(static_cast<size_t>(x.numel()));
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < N * C * S; i++) t[i] = gp[i] * xp[i] * pow_neg_beta(sc[i], beta) / sc[i];
+  parallel_blocks(N * C * S, 1 << 16, [&](int64_t a, int64_t b) {
+    lrn_bwd_term(t.data(), gp, xp, sc, beta, a, b);
+  });
   const float coef = 2.f * alpha * beta / static_cast<float>(size);
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < N * C; nc++) {
     const int64_t n = nc / C, c = nc % C;
-    float* o = out + nc * S;
-    const float* xc = xp + nc * S;
-    const float* gc = gp + nc * S;
-    const float* scc = sc + nc * S;
-    for (int64_t q = 0; q < S; q++) o[q] = 0.f;
-    for (int64_t j = std::max<int64_t>(0, c - hi); j <= std::min<int64_t>(C - 1, c + lo); j++) {
-      const float* tj = t.data() + (n * C + j) * S;
-#pragma omp simd
-      for (int64_t q = 0; q < S; q++) o[q] += tj[q];
-    }
-#pragma omp simd
-    for (int64_t q = 0; q < S; q++) o[q] = gc[q] * pow_neg_beta(scc[q], beta) - coef * xc[q] * o[q];
+    lrn_plane_bwd(out + nc * S, t.data() + n * C * S, xp + nc * S, gp + nc * S, sc + nc * S, S,
+                  std::max<int64_t>(0, c - hi), std::min<int64_t>(C - 1, c + lo), beta, coef);
   }
   return Napi::Boolean::New(env, true);
 }
