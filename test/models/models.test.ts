@@ -41,6 +41,37 @@ describe("tg.models.AlexNet", () => {
     );
   });
 
+  it("pads its pools on request: 28 → 14 → 7 → 4 maps, and only 0 or 1", () => {
+    const net = new tg.models.AlexNet({
+      inChannels: 1,
+      imageSize: 28,
+      numClasses: 10,
+      width: 0.25,
+      poolPadding: 1,
+    });
+    // conv5 has 32 channels at width 0.25: a 4×4 map gives the classifier 512 inputs (2×2: 128).
+    expect(net.features.forward(tg.zeros([1, 1, 28, 28])).shape).toEqual([1, 32, 4, 4]);
+    expect(net.stateDict()["classifier.1.weight"]!.shape).toEqual([256, 512]);
+    expect(net.forward(tg.zeros([2, 1, 28, 28])).shape).toEqual([2, 10]);
+    expect(
+      new tg.models.AlexNet({
+        inChannels: 1,
+        imageSize: 8,
+        numClasses: 10,
+        poolPadding: 1,
+      }).features.forward(tg.zeros([1, 1, 8, 8])).shape,
+    ).toEqual([1, 128, 1, 1]);
+    expect(
+      () =>
+        new tg.models.AlexNet({
+          inChannels: 1,
+          imageSize: 28,
+          numClasses: 10,
+          poolPadding: 2 as 1,
+        }),
+    ).toThrow(/AlexNet: poolPadding must be 0 or 1, got 2/);
+  });
+
   it("has PyTorch-style parameter names", () => {
     const net = new tg.models.AlexNet({
       inChannels: 1,

@@ -38,28 +38,32 @@ print(json.dumps({"names": list(state.keys()), "out": y.reshape(-1).tolist()}))
 `;
 
 describe.skipIf(!hasTorch)("a tsgrad checkpoint in PyTorch", () => {
-  it("AlexNet's state dict loads strictly into torch.nn and gives the same logits", () => {
-    tg.manualSeed(5);
-    const net = new tg.models.AlexNet({
-      inChannels: 1,
-      imageSize: 28,
-      numClasses: 10,
-      width: 0.25,
-    }).eval();
-    const dir = mkdtempSync(`${tmpdir()}/tsgrad-torch-`);
-    tg.io.saveCheckpoint(`${dir}/model.safetensors`, {
-      model: net.stateDict(),
-      meta: { note: "test" },
-    });
-    writeFileSync(`${dir}/load.py`, SCRIPT);
-    const r = spawnSync(PY, [`${dir}/load.py`, `${dir}/model.safetensors`, net.torchSource()], {
-      encoding: "utf8",
-    });
-    expect(r.stderr).toBe("");
-    const got = JSON.parse(r.stdout) as { names: string[]; out: number[] };
-    expect(got.names.sort()).toEqual(Object.keys(net.stateDict()).sort());
-    const x = tg.linspace(-1, 1, 2 * 28 * 28).reshape([2, 1, 28, 28]);
-    const ours = Array.from(tg.noGrad(() => net.forward(x)).dataSync());
-    got.out.forEach((v, i) => expect(v).toBeCloseTo(ours[i]!, 4));
-  });
+  it.each([0, 1] as const)(
+    "AlexNet's state dict loads strictly into torch.nn and gives the same logits (pool padding %i)",
+    (poolPadding) => {
+      tg.manualSeed(5);
+      const net = new tg.models.AlexNet({
+        inChannels: 1,
+        imageSize: 28,
+        numClasses: 10,
+        width: 0.25,
+        poolPadding,
+      }).eval();
+      const dir = mkdtempSync(`${tmpdir()}/tsgrad-torch-`);
+      tg.io.saveCheckpoint(`${dir}/model.safetensors`, {
+        model: net.stateDict(),
+        meta: { note: "test" },
+      });
+      writeFileSync(`${dir}/load.py`, SCRIPT);
+      const r = spawnSync(PY, [`${dir}/load.py`, `${dir}/model.safetensors`, net.torchSource()], {
+        encoding: "utf8",
+      });
+      expect(r.stderr).toBe("");
+      const got = JSON.parse(r.stdout) as { names: string[]; out: number[] };
+      expect(got.names.sort()).toEqual(Object.keys(net.stateDict()).sort());
+      const x = tg.linspace(-1, 1, 2 * 28 * 28).reshape([2, 1, 28, 28]);
+      const ours = Array.from(tg.noGrad(() => net.forward(x)).dataSync());
+      got.out.forEach((v, i) => expect(v).toBeCloseTo(ours[i]!, 4));
+    },
+  );
 });
