@@ -108,6 +108,9 @@ describe("tg.vision.trainImageClassifier", () => {
         { ...quiet, dir: tmp() },
       ),
     ).rejects.toThrow(/valSize 10000 leaves no training images/);
+    await expect(
+      tg.vision.trainImageClassifier({ poolPadding: 3 as 1 }, { ...quiet, dir: tmp() }),
+    ).rejects.toThrow(/train image: poolPadding must be 0 or 1, got 3/);
   });
 });
 
@@ -144,5 +147,27 @@ describe("tg.vision.loadImageClassifier", () => {
       ),
     ).toThrow(/big.png: is 30×32; the model takes 28×28 images/);
     expect(() => tg.vision.loadImageClassifier(`${r.dir}/config.json`)).toThrow();
+  });
+
+  it("rebuilds an AlexNet with padded pools as it was trained", async () => {
+    const r = await tg.vision.trainImageClassifier(
+      {
+        model: "alexnet",
+        width: 0.125,
+        poolPadding: 1,
+        data: "fashion-mnist-sample",
+        epochs: 1,
+        batchSize: 50,
+        valSize: 0,
+        trainLimit: 100,
+        workers: 0,
+        schedule: "none",
+      },
+      { ...quiet, dir: tmp() },
+    );
+    const { model } = tg.vision.loadImageClassifier(`${r.dir}/model.safetensors`);
+    const net = model as tg.models.AlexNet;
+    expect(net.config.poolPadding).toBe(1);
+    expect(net.features.forward(tg.zeros([1, 1, 28, 28])).shape).toEqual([1, 16, 4, 4]);
   });
 });
