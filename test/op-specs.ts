@@ -59,6 +59,15 @@ const conv = (stride: number, padding: number, dilation: number, groups: number)
   groups,
 });
 
+/** Max-pool window parameters (square kernel, stride and padding; no dilation). */
+const pool = (kernel: number, stride: number, padding: number, ceilMode = false) => ({
+  kernel: [kernel, kernel] as [number, number],
+  stride: [stride, stride] as [number, number],
+  padding: [padding, padding] as [number, number],
+  dilation: [1, 1] as [number, number],
+  ceilMode,
+});
+
 export const primSpecs: { [P in Prim]: PrimSpec<P>[] } = {
   neg: unary(),
   exp: unary(),
@@ -273,13 +282,7 @@ export const primSpecs: { [P in Prim]: PrimSpec<P>[] } = {
     {
       name: "overlapping 3x3 stride 2",
       inputs: [{ shape: [2, 3, 7, 7] }],
-      params: {
-        kernel: [3, 3],
-        stride: [2, 2],
-        padding: [0, 0],
-        dilation: [1, 1],
-        ceilMode: false,
-      },
+      params: pool(3, 2, 0),
     },
     {
       // The 2×2 stride-2 fast path, with many ties (the first maximum of a window wins).
@@ -287,18 +290,12 @@ export const primSpecs: { [P in Prim]: PrimSpec<P>[] } = {
       inputs: [
         { shape: [2, 3, 6, 8], values: Array.from({ length: 288 }, (_, i) => ((i * 37) % 11) % 2) },
       ],
-      params: {
-        kernel: [2, 2],
-        stride: [2, 2],
-        padding: [0, 0],
-        dilation: [1, 1],
-        ceilMode: false,
-      },
+      params: pool(2, 2, 0),
     },
     {
       name: "padding and ceil mode",
       inputs: [{ shape: [1, 2, 6, 6] }],
-      params: { kernel: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], ceilMode: true },
+      params: pool(3, 2, 1, true),
     },
     {
       // The 3×3 stride-2 fast path (AlexNet's pool at 28×28) with ties across rows and columns:
@@ -310,13 +307,7 @@ export const primSpecs: { [P in Prim]: PrimSpec<P>[] } = {
           values: Array.from({ length: 1568 }, (_, i) => ((i * 37) % 13) % 3),
         },
       ],
-      params: {
-        kernel: [3, 3],
-        stride: [2, 2],
-        padding: [0, 0],
-        dilation: [1, 1],
-        ceilMode: false,
-      },
+      params: pool(3, 2, 0),
     },
     {
       // Padded: the fast path takes the interior windows, the general loop the border ones.
@@ -324,13 +315,7 @@ export const primSpecs: { [P in Prim]: PrimSpec<P>[] } = {
       inputs: [
         { shape: [2, 2, 9, 13], values: Array.from({ length: 468 }, (_, i) => ((i * 29) % 7) % 2) },
       ],
-      params: {
-        kernel: [3, 3],
-        stride: [2, 2],
-        padding: [1, 1],
-        dilation: [1, 1],
-        ceilMode: false,
-      },
+      params: pool(3, 2, 1),
     },
   ],
   gather: [
