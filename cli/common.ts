@@ -1,4 +1,5 @@
 /** Flags and helpers shared by the training commands. */
+import { readFileSync } from "node:fs";
 import * as tg from "../src/index.ts";
 import { UsageError } from "./args.ts";
 
@@ -27,4 +28,24 @@ export function applyBackend(flags: {
     b.setNumThreads(flags.threads);
   }
   return b.name;
+}
+
+/**
+ * Read a `--config` JSON object (a recipe's `config.json`). Keys starting with "_" or "//" are
+ * comments, so recipe files can document themselves; they are dropped.
+ */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read --config ${path}: ${(e as Error).message}`);
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
+    return Object.fromEntries(Object.entries(v).filter(([k]) => !/^(_|\/\/)/.test(k)));
+  } catch (e) {
+    throw new UsageError(`--config ${path} is not a JSON object (${(e as Error).message})`);
+  }
 }

@@ -1,11 +1,11 @@
 /** `tsgrad train image`: train an image classifier (the AlexNet recipe and friends). */
 import * as tg from "../src/index.ts";
 import { parseFlags, usage, UsageError } from "./args.ts";
-import { applyBackend, backendFlags } from "./common.ts";
+import { applyBackend, backendFlags, readConfigFile } from "./common.ts";
 import type { Command } from "./main.ts";
 
 const d = tg.vision.defaultImageConfig;
-const flags = {
+export const flags = {
   model: {
     type: "string",
     choices: tg.vision.IMAGE_MODELS,
@@ -77,6 +77,10 @@ const flags = {
     default: d.workers,
     help: "data-loading worker threads (0 = main thread)",
   },
+  config: {
+    type: "string",
+    help: "JSON file of config fields, e.g. a recipe's config.json (flags override it)",
+  },
   out: { type: "string", help: "run folder (default runs/image/<config-hash>)" },
   resume: { type: "boolean", default: false, help: "continue the run folder's latest checkpoint" },
   quick: {
@@ -111,6 +115,94 @@ export function resolveDataFlag(data: string): { data: string; dataPath?: string
   );
 }
 
+type ImageFlags = ReturnType<typeof parseFlags<typeof flags>>["flags"];
+
+/** What --quick fills in (for fields neither a flag nor the --config file sets). */
+const QUICK: Partial<tg.vision.ImageTrainConfig> = {
+  data: "fashion-mnist-sample",
+  epochs: 2,
+  trainLimit: 2000,
+  valSize: 500,
+  batchSize: 64,
+  width: 0.25,
+};
+
+/**
+ * The run's config from the parsed flags: defaults < --quick < --config file < flags given on the
+ * command line. A config file's unknown field or wrongly typed value is a usage error naming it.
+ */
+export function imageConfigFromArgs(
+  f: ImageFlags,
+  argv: readonly string[],
+): Partial<tg.vision.ImageTrainConfig> {
+  const fromFlags: Partial<tg.vision.ImageTrainConfig> = {
+    model: f.model as tg.vision.ImageModelName,
+    width: f.width,
+    init: f.init as "pytorch" | "alexnet" | "kaiming",
+    poolPadding: f.poolPadding as 0 | 1,
+    data: f.data,
+    epochs: f.epochs,
+    batchSize: f.batchSize,
+    optimizer: f.optimizer as "sgd" | "adam" | "adamw",
+    lr: f.lr,
+    momentum: f.momentum,
+    nesterov: f.nesterov,
+    weightDecay: f.weightDecay,
+    schedule: f.schedule as tg.vision.ImageTrainConfig["schedule"],
+    patience: f.patience,
+    warmupEpochs: f.warmupEpochs,
+    augment: f.augment,
+    cropPadding: f.cropPadding,
+    labelSmoothing: f.labelSmoothing,
+    clipNorm: f.clipNorm,
+    valSize: f.valSize,
+    trainLimit: f.trainLimit,
+    seed: f.seed,
+    workers: f.workers,
+  };
+  const given = (k: string) => {
+    const flag = `--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+    return argv.some(
+      (a) => a === flag || a.startsWith(flag + "=") || a === `--no-${flag.slice(2)}`,
+    );
+  };
+  const file = f.config !== undefined ? readConfigFile(f.config) : {};
+  const defaults = tg.vision.defaultImageConfig as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(file)) {
+    const want = k === "dataPath" ? "string" : typeof defaults[k];
+    if (!(k in fromFlags) && k !== "dataPath") {
+      throw new UsageError(
+        `--config ${String(f.config)}: unknown field "${k}" (known: ${Object.keys(fromFlags).join(", ")}, dataPath)`,
+      );
+    }
+    if (typeof v !== want) {
+      throw new UsageError(
+        `--config ${String(f.config)}: "${k}" must be a ${want}, got ${JSON.stringify(v)}`,
+      );
+    }
+    const choices = (flags as Record<string, { choices?: readonly unknown[] }>)[k]?.choices;
+    if (choices && !choices.includes(v)) {
+      throw new UsageError(
+        `--config ${String(f.config)}: "${k}" must be one of ${choices.join(", ")}, got ${JSON.stringify(v)}`,
+      );
+    }
+  }
+  const cfg: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fromFlags)) {
+    if (given(k)) cfg[k] = v;
+    else if (k in file) cfg[k] = file[k];
+    else if (f.quick && k in QUICK) cfg[k] = QUICK[k as keyof typeof QUICK];
+    else cfg[k] = v;
+  }
+  // A file's dataPath goes with its data; a --data flag replaces both.
+  const data = resolveDataFlag(cfg.data as string);
+  return {
+    ...(cfg as Partial<tg.vision.ImageTrainConfig>),
+    ...data,
+    ...(!given("data") && typeof file.dataPath === "string" ? { dataPath: file.dataPath } : {}),
+  };
+}
+
 export const command: Command = {
   name: "train image",
   summary:
@@ -123,50 +215,7 @@ export const command: Command = {
     }
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const backend = applyBackend(f);
-    const quick = f.quick
-      ? {
-          data: "fashion-mnist-sample",
-          epochs: 2,
-          trainLimit: 2000,
-          valSize: 500,
-          batchSize: 64,
-          width: 0.25,
-        }
-      : {};
-    const cfg: Partial<tg.vision.ImageTrainConfig> = {
-      model: f.model as tg.vision.ImageModelName,
-      width: f.width,
-      init: f.init as "pytorch" | "alexnet" | "kaiming",
-      poolPadding: f.poolPadding as 0 | 1,
-      ...resolveDataFlag(
-        f.quick && !argv.some((a) => a.startsWith("--data")) ? "fashion-mnist-sample" : f.data,
-      ),
-      epochs: f.epochs,
-      batchSize: f.batchSize,
-      optimizer: f.optimizer as "sgd" | "adam" | "adamw",
-      lr: f.lr,
-      momentum: f.momentum,
-      nesterov: f.nesterov,
-      weightDecay: f.weightDecay,
-      schedule: f.schedule as tg.vision.ImageTrainConfig["schedule"],
-      patience: f.patience,
-      warmupEpochs: f.warmupEpochs,
-      augment: f.augment,
-      cropPadding: f.cropPadding,
-      labelSmoothing: f.labelSmoothing,
-      clipNorm: f.clipNorm,
-      valSize: f.valSize,
-      trainLimit: f.trainLimit,
-      seed: f.seed,
-      workers: f.workers,
-    };
-    // --quick fills in only what the user did not set explicitly.
-    for (const [k, v] of Object.entries(quick)) {
-      const flag = `--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
-      if (!argv.some((a) => a === flag || a.startsWith(flag + "="))) {
-        (cfg as Record<string, unknown>)[k] = v;
-      }
-    }
+    const cfg = imageConfigFromArgs(f, argv);
     console.error(
       `tsgrad train image: ${cfg.model} on ${cfg.data}${cfg.dataPath ? ` (${cfg.dataPath})` : ""}, backend ${backend}`,
     );

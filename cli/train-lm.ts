@@ -3,10 +3,10 @@
  * (`<root>/<experiment>/<config-hash>/`), resuming from its newest checkpoint when re-run.
  * Config precedence: defaults (nanoGPT's CPU baby GPT) < `--quick` < `--config file.json` < flags.
  */
-import { readFileSync } from "node:fs";
 import * as tg from "../src/index.ts";
 import * as lm from "../src/lm/index.ts";
 import { type FlagSpecs, UsageError, parseFlags, usage } from "./args.ts";
+import { readConfigFile } from "./common.ts";
 import type { Command } from "./main.ts";
 
 const configFlags: FlagSpecs = Object.fromEntries(
@@ -30,23 +30,6 @@ const flags: FlagSpecs = {
   backend: { type: "string", help: "compute backend (see `tsgrad info`)" },
   quiet: { type: "boolean", help: "no progress bar", default: false },
 };
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new UsageError(`cannot read --config ${path}: ${(e as Error).message}`);
-  }
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
-    // "$schema"/"_comment"-style keys let recipe files document themselves.
-    return Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith("_")));
-  } catch (e) {
-    throw new UsageError(`--config ${path} is not a JSON object (${(e as Error).message})`);
-  }
-}
 
 export const command: Command = {
   name: "train lm",

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import * as tg from "../src/index.ts";
 import * as translate from "../src/translate/index.ts";
 import { type FlagSpecs, UsageError, parseFlags, usage } from "./args.ts";
+import { readConfigFile } from "./common.ts";
 import type { Command } from "./main.ts";
 
 /** Flags that set config fields; unset ones come from --config, then --quick, then defaults. */
@@ -70,19 +70,6 @@ function helpSpecs(): FlagSpecs {
       const shown = Array.isArray(d) ? d.join(",") : String(d);
       return [k, d === undefined ? s : { ...s, help: `${s.help} [default ${shown}]` }];
     }),
-  );
-}
-
-function readConfigFile(path: string): Partial<translate.TranslateConfig> {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new UsageError(`--config ${path}: ${(e as Error).message}`);
-  }
-  // Recipe files may document themselves with keys starting with "//" or "_".
-  return Object.fromEntries(
-    Object.entries(json as Record<string, unknown>).filter(([k]) => !/^(\/\/|_)/.test(k)),
   );
 }
 

@@ -143,3 +143,45 @@ describe("tsgrad train image / eval image / classify", () => {
     expect(other.stderr).toContain("holds a different config");
   });
 });
+
+describe("train image --config", () => {
+  const parse = async (argv: string[]) => {
+    const { parseFlags } = await import("../../cli/args.ts");
+    const { flags, imageConfigFromArgs } = await import("../../cli/train-image.ts");
+    return imageConfigFromArgs(parseFlags(argv, flags).flags, argv);
+  };
+  const file = (obj: unknown) => {
+    const path = `${tmp()}/config.json`;
+    writeFileSync(path, JSON.stringify(obj));
+    return path;
+  };
+
+  it("reads the recipe's file; flags override it and --quick fills only what neither sets", async () => {
+    const recipe = new URL("../../recipes/fashion-mnist-alexnet/config.json", import.meta.url)
+      .pathname;
+    const cfg = await parse(["--config", recipe]);
+    expect(cfg).toMatchObject({ model: "alexnet", poolPadding: 1, schedule: "cosine" });
+    expect(cfg.epochs).toBeGreaterThan(10);
+    const path = file({ "//": "a comment", lr: 0.5, epochs: 7, augment: false });
+    const over = await parse(["--config", path, "--lr", "0.1", "--augment"]);
+    expect(over).toMatchObject({ lr: 0.1, epochs: 7, augment: true, batchSize: 128 });
+    const quick = await parse(["--config", path, "--quick"]);
+    expect(quick).toMatchObject({
+      lr: 0.5,
+      epochs: 7,
+      batchSize: 64,
+      data: "fashion-mnist-sample",
+    });
+  });
+
+  it("names a file's unknown field, wrong type or bad choice", async () => {
+    await expect(parse(["--config", file({ lrr: 1 })])).rejects.toThrow(/unknown field "lrr"/);
+    await expect(parse(["--config", file({ lr: "x" })])).rejects.toThrow(
+      /"lr" must be a number, got "x"/,
+    );
+    await expect(parse(["--config", file({ init: "he" })])).rejects.toThrow(
+      /"init" must be one of kaiming, pytorch, alexnet, got "he"/,
+    );
+    await expect(parse(["--config", `${tmp()}/missing.json`])).rejects.toThrow(/cannot read/);
+  });
+});
