@@ -978,7 +978,8 @@ Napi::Value MaxPoolIndices(const Napi::CallbackInfo& info) {
         }
         bool interior_done = false;
         if constexpr (std::is_same_v<T, float>) {
-          if (three2 && iy1_ > iy0_ && ix1_ > ix0_) {
+          // Below 4 inside columns (small padded maps) the split costs more than it saves.
+          if (three2 && iy1_ > iy0_ && ix1_ - ix0_ >= 4) {
             int nan = 0;
             pool3x3s2_interior_f32(plane, s2, W, ph, pw, op, ow, iy0_, iy1_, ix0_, ix1_, nan);
             interior_done = nan == 0;
