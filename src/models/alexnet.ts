@@ -83,13 +83,14 @@ export class AlexNet extends nn.Layer {
       new nn.ReLU(),
       pool(),
     );
-    // Three overlapping 3×3/2 poolings: 28 → 13 → 6 → 2, 32 → 15 → 7 → 3 (padded: 28 → 14 → 7 → 4).
+    // Three overlapping 3×3/2 poolings: 28 → 13 → 6 → 2, 32 → 15 → 7 → 3 (padded: 28 → 14 → 7 → 4;
+    // padded pools keep at least one pixel of any image, so only unpadded ones can run out).
     let s = c.imageSize;
     for (let i = 0; i < 3; i++) s = windowOut(s, 3, 2, c.poolPadding, 1);
     if (s < 1) {
       throw new TsgradError(
         "AlexNet",
-        `images of ${c.imageSize}×${c.imageSize} are too small for three 3×3 stride-2 poolings (need at least ${c.poolPadding ? 8 : 15}×${c.poolPadding ? 8 : 15})`,
+        `images of ${c.imageSize}×${c.imageSize} are too small for three unpadded 3×3 stride-2 poolings (need at least 15×15, or poolPadding 1)`,
       );
     }
     this.classifier = new nn.Sequential(
