@@ -16,9 +16,14 @@ const flags = {
   },
   split: {
     type: "string",
-    choices: ["test", "train"],
+    choices: ["test", "val", "train"],
     default: "test",
-    help: "which split to evaluate",
+    help: "which split to evaluate (val: the run's held-out validation images)",
+  },
+  views: {
+    type: "string",
+    choices: ["single", "flip", "ten"],
+    help: "test-time views averaged per image (default: the run's testViews, else single)",
   },
   json: { type: "boolean", default: false, help: "print the result as JSON" },
   ...backendFlags,
@@ -53,7 +58,17 @@ export const command: Command = {
         `was trained on ${meta.classes.length} classes, the data has ${data.classes.length}`,
       );
     }
-    const ds = f.split === "test" ? data.test : data.train;
+    const ds =
+      f.split === "test"
+        ? data.test
+        : f.split === "train"
+          ? data.train
+          : tg.vision.splitTrainVal(data.train, meta.config).val;
+    if (ds === null) {
+      throw new UsageError(`--split val: ${f.checkpoint} was trained without a validation split`);
+    }
+    // Checkpoints written before testViews existed were evaluated on single views.
+    const views = (f.views ?? meta.config.testViews ?? "single") as tg.vision.TestViews;
     const r = tg.vision.evaluate(
       model,
       ds,
@@ -62,6 +77,7 @@ export const command: Command = {
         { ...meta, train: data.train },
         false,
       ),
+      { views, shift: meta.config.cropPadding },
     );
     if (f.json) {
       console.log(
@@ -69,12 +85,13 @@ export const command: Command = {
           accuracy: r.accuracy,
           loss: r.loss,
           images: ds.length,
+          views,
           confusion: r.confusion,
         }),
       );
     } else {
       console.log(
-        `${f.split} accuracy ${(100 * r.accuracy).toFixed(2)}% on ${ds.length} images, loss ${r.loss.toFixed(4)}`,
+        `${f.split} accuracy ${(100 * r.accuracy).toFixed(2)}% on ${ds.length} images (${views} view${views === "single" ? "" : "s"}), loss ${r.loss.toFixed(4)}`,
       );
       const w = Math.max(...meta.classes.map((c) => c.length));
       r.confusion.forEach((row, i) => {

@@ -72,6 +72,12 @@ export const flags = {
     help: "use at most this many training images (0 = all)",
   },
   seed: { type: "int", default: d.seed, help: "random seed" },
+  testViews: {
+    type: "string",
+    choices: ["single", "flip", "ten"],
+    default: d.testViews,
+    help: "final test: softmax averaged over the image (single), it and its mirror (flip), or AlexNet's 5 crops × 2 mirrors (ten)",
+  },
   workers: {
     type: "int",
     default: d.workers,
@@ -159,6 +165,7 @@ export function imageConfigFromArgs(
     trainLimit: f.trainLimit,
     seed: f.seed,
     workers: f.workers,
+    testViews: f.testViews as tg.vision.TestViews,
   };
   const given = (k: string) => {
     const flag = `--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
@@ -236,8 +243,12 @@ export const command: Command = {
       return 130;
     }
     const s = res.summary!;
+    const views =
+      s.testViews === "single"
+        ? ""
+        : `, ${String(s.testViews)} views; single view ${(100 * (s.singleViewTestAccuracy as number)).toFixed(2)}%`;
     console.log(
-      `test accuracy ${(100 * (s.testAccuracy as number)).toFixed(2)}% (${String(s.testImages)} images), ${(s.wallSeconds as number).toFixed(0)} s, ${Math.round(s.imagesPerSec as number)} img/s on ${String(s.backend)}`,
+      `test accuracy ${(100 * (s.testAccuracy as number)).toFixed(2)}% (${String(s.testImages)} images${views}), ${(s.wallSeconds as number).toFixed(0)} s, ${Math.round(s.imagesPerSec as number)} img/s on ${String(s.backend)}`,
     );
     console.log(`run folder: ${res.dir} (report.html, metrics.jsonl, model.safetensors)`);
     return 0;

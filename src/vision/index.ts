@@ -9,6 +9,7 @@ export {
 export {
   trainImageClassifier,
   evaluate,
+  splitTrainVal,
   imageTransforms,
   validateImageConfig,
   defaultImageConfig,
@@ -16,5 +17,7 @@ export {
   type TrainImageOptions,
   type ImageTrainResult,
   type EvalResult,
+  type EvalOptions,
+  type TestViews,
 } from "./train.ts";
 export { loadImageClassifier, pictureToTensor, type ImageModelMeta } from "./checkpoint.ts";

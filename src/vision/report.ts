@@ -16,6 +16,12 @@ export function writeImageReport(
   const r = new Report("Image classification run");
   r.keyValues({
     "test accuracy": summary.testAccuracy,
+    ...(summary.singleViewTestAccuracy !== undefined
+      ? {
+          "test views": summary.testViews,
+          "test accuracy, single view": summary.singleViewTestAccuracy,
+        }
+      : {}),
     "best validation accuracy": summary.bestValAccuracy,
     "wall time (s)": summary.wallSeconds,
     "images/s": summary.imagesPerSec,

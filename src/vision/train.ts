@@ -21,9 +21,12 @@ import type { Optimizer } from "../optim/optimizer.ts";
 import { ReduceLROnPlateau } from "../optim/plateau.ts";
 import { SGD } from "../optim/sgd.ts";
 import { ProgressBar, type ProgressStream } from "../report/progress.ts";
+import { pad, softmax } from "../ops/ops.ts";
 import { noGrad } from "../tensor/autograd.ts";
+import { tensor } from "../tensor/creation.ts";
 import { TsgradError } from "../tensor/errors.ts";
 import { Generator, manualSeed } from "../tensor/random.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { Interrupt } from "../train/interrupt.ts";
 import { loadTrainingState, saveTrainingState, type Stateful } from "../train/state.ts";
 import { loadImageData, type ImageData } from "./data.ts";
@@ -65,7 +68,17 @@ export interface ImageTrainConfig {
   seed: number;
   /** DataLoader worker threads (0 = build batches on the main thread). */
   workers: number;
+  /** How the final test evaluation looks at each image (see `TestViews`). */
+  testViews: TestViews;
 }
+
+/**
+ * Views of each test image whose softmax outputs are averaged. "single": the image as is;
+ * "flip": it and its mirror image; "ten": AlexNet's ten patches (Krizhevsky et al. 2012, §4.1) —
+ * the centre and the four corner crops, each shifted by the training crop padding, and their mirror
+ * images.
+ */
+export type TestViews = "single" | "flip" | "ten";
 
 export const defaultImageConfig: ImageTrainConfig = {
   model: "alexnet",
@@ -91,6 +104,7 @@ export const defaultImageConfig: ImageTrainConfig = {
   trainLimit: 0,
   seed: 0,
   workers: 1,
+  testViews: "single",
 };
 
 export interface TrainImageOptions {
@@ -107,6 +121,15 @@ export interface TrainImageOptions {
   report?: boolean;
   /** Preloaded data (tests and experiments reuse it across runs). */
   data?: ImageData;
+}
+
+export interface EvalOptions {
+  /** Images per forward pass (default 256). */
+  batchSize?: number;
+  /** Test-time views averaged per image (default "single"). */
+  views?: TestViews;
+  /** Pixels the "ten" crops are shifted by: the training crop padding. */
+  shift?: number;
 }
 
 export interface EvalResult {
@@ -150,38 +173,75 @@ export function imageTransforms(
 }
 
 /**
- * Loss, accuracy and confusion matrix of `model` on `ds` (evaluation mode, no gradients).
+ * Loss, accuracy and confusion matrix of `model` on `ds` (evaluation mode, no gradients). With
+ * several `views`, the prediction is the mean of their softmax outputs (as AlexNet's test-time
+ * averaging) and the loss is the cross-entropy of that mean.
  *
  * @example
  * const d = tg.vision.loadImageData("fashion-mnist-sample");
  * const model = tg.vision.createImageModel({ name: "logistic", inChannels: 1, imageSize: 28, numClasses: 10 });
- * const r = tg.vision.evaluate(model, d.test.subset([0, 1, 2, 3]), tg.vision.imageTransforms({ augment: false, cropPadding: 0 }, d, false));
+ * const tf = tg.vision.imageTransforms({ augment: false, cropPadding: 0 }, d, false);
+ * const r = tg.vision.evaluate(model, d.test.subset([0, 1, 2, 3]), tf);
  * console.log(r.confusion.flat().reduce((a, b) => a + b, 0)); // 4
+ * const ten = tg.vision.evaluate(model, d.test.subset([0, 1, 2, 3]), tf, { views: "ten", shift: 2 });
+ * console.log(ten.accuracy >= 0 && ten.accuracy <= 1); // true
  */
 export function evaluate(
   model: Layer,
   ds: ImageDataset,
   transforms: readonly TransformSpec[],
-  batchSize = 256,
+  opts: EvalOptions = {},
 ): EvalResult {
+  const views = opts.views ?? "single";
+  const shift = opts.shift ?? 0;
+  if (views !== "single" && views !== "flip" && views !== "ten") {
+    throw new TsgradError("evaluate", `views must be single, flip or ten, got ${String(views)}`);
+  }
+  if (views === "ten" && !(Number.isInteger(shift) && shift > 0)) {
+    throw new TsgradError(
+      "evaluate",
+      `ten views need a positive integer shift (the training crop padding), got ${String(shift)}`,
+    );
+  }
   const K = ds.classes.length;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;
   let correct = 0;
+  const count = (pred: ArrayLike<number>, truth: ArrayLike<number>) => {
+    for (let i = 0; i < pred.length; i++) {
+      confusion[truth[i]!]![pred[i]!]!++;
+      if (pred[i] === truth[i]) correct++;
+    }
+  };
   try {
     noGrad(() => {
-      const loader = new DataLoader(ds, { batchSize, shuffle: false, transforms, workers: 0 });
+      const loader = new DataLoader(ds, {
+        batchSize: opts.batchSize ?? 256,
+        shuffle: false,
+        transforms,
+        workers: 0,
+      });
       for (const { x, y } of loader) {
-        const logits = model.forward(x);
-        lossSum += F.crossEntropy(logits, y, { reduction: "sum" }).item();
-        const pred = logits.argmax(1).dataSync();
-        const truth = y.dataSync();
-        for (let i = 0; i < pred.length; i++) {
-          confusion[truth[i]!]![pred[i]!]!++;
-          if (pred[i] === truth[i]) correct++;
+        if (views === "single") {
+          const logits = model.forward(x);
+          lossSum += F.crossEntropy(logits, y, { reduction: "sum" }).item();
+          count(logits.argmax(1).dataSync(), y.dataSync());
+          continue;
         }
+        const probs = testViews(x, views, shift, blackPixel(transforms, x.shape[1]!))
+          .map((v) => softmax(model.forward(v), 1))
+          .reduce((a, b) => a.add(b))
+          .div(views === "flip" ? 2 : 10);
+        const truth = y.dataSync();
+        const p = probs.dataSync();
+        // A float32 softmax can round a hopeless class to exactly 0; the floor keeps the summed
+        // loss finite (its log is about -69, far beyond any real model's loss).
+        for (let i = 0; i < truth.length; i++) {
+          lossSum -= Math.log(Math.max(p[i * K + truth[i]!]!, 1e-30));
+        }
+        count(probs.argmax(1).dataSync(), truth);
       }
     });
   } finally {
@@ -192,6 +252,42 @@ export function evaluate(
     accuracy: correct / Math.max(1, ds.length),
     confusion,
   };
+}
+
+/** The views of a batch [N, C, H, W] (see `TestViews`); `fill` is a black pixel, per channel. */
+function testViews(x: Tensor, views: TestViews, shift: number, fill: number[]): Tensor[] {
+  if (views === "single") return [x];
+  if (views === "flip") return [x, x.flip(3)];
+  const [, C, H, W] = x.shape as [number, number, number, number];
+  // Pad as the training crops did: with black pixels, i.e. zeros before normalisation.
+  const z = tensor(fill).reshape([1, C, 1, 1]);
+  const padded = pad(x.sub(z), [shift, shift, shift, shift]).add(z);
+  const s = shift;
+  const offsets = [
+    [s, s],
+    [0, 0],
+    [0, 2 * s],
+    [2 * s, 0],
+    [2 * s, 2 * s],
+  ] as const;
+  return offsets.flatMap(([dy, dx]) => {
+    const crop = padded.narrow(2, dy, H).narrow(3, dx, W).contiguous();
+    return [crop, crop.flip(3)];
+  });
+}
+
+/** What a black (zero) pixel becomes after `transforms`' normalisation, per channel. */
+function blackPixel(transforms: readonly TransformSpec[], channels: number): number[] {
+  const fill = new Array<number>(channels).fill(0);
+  for (const t of transforms) {
+    if (t.kind !== "normalize") continue;
+    for (let c = 0; c < channels; c++) {
+      const m = t.mean.length === 1 ? t.mean[0]! : t.mean[c]!;
+      const sd = t.std.length === 1 ? t.std[0]! : t.std[c]!;
+      fill[c] = (fill[c]! - m) / sd;
+    }
+  }
+  return fill;
 }
 
 function makeOptimizer(cfg: ImageTrainConfig, model: Layer): Optimizer {
@@ -277,9 +373,60 @@ export function validateImageConfig(cfg: ImageTrainConfig): void {
       `poolPadding must be 0 or 1, got ${String(cfg.poolPadding)}`,
     );
   }
+  if (!["single", "flip", "ten"].includes(cfg.testViews)) {
+    throw new TsgradError(
+      "train image",
+      `testViews must be single, flip or ten, got ${String(cfg.testViews)}`,
+    );
+  }
+  if (cfg.testViews === "ten" && !(cfg.cropPadding > 0)) {
+    throw new TsgradError(
+      "train image",
+      "testViews ten shifts its crops by cropPadding, which is 0: set cropPadding (e.g. 2) or use flip",
+    );
+  }
   if (!Number.isInteger(cfg.epochs) || !Number.isInteger(cfg.batchSize)) {
     throw new TsgradError("train image", "epochs and batchSize must be integers");
   }
+}
+
+/**
+ * The training run's split of the training images: `valSize` held out for validation, then at
+ * most `trainLimit` kept for training. Both draws come from a generator of their own (seeded by
+ * `seed`), so the split depends on nothing else and `tsgrad eval image --split val` sees exactly
+ * the run's validation images.
+ *
+ * @example
+ * const d = tg.vision.loadImageData("fashion-mnist-sample");
+ * const s = tg.vision.splitTrainVal(d.train, { valSize: 100, trainLimit: 0, seed: 0 });
+ * console.log(s.train.length + s.val!.length === d.train.length); // true
+ */
+export function splitTrainVal(
+  all: ImageDataset,
+  cfg: Pick<ImageTrainConfig, "valSize" | "trainLimit" | "seed">,
+): { train: ImageDataset; val: ImageDataset | null } {
+  // Validation split and optional limit, both from a generator of their own so they do not
+  // depend on (or disturb) the default generator's stream.
+  const split = new Generator(cfg.seed + 7919);
+  let trainSet = all;
+  let valSet: ImageDataset | null = null;
+  if (cfg.valSize > 0) {
+    if (cfg.valSize >= trainSet.length) {
+      throw new TsgradError(
+        "train image",
+        `valSize ${cfg.valSize} leaves no training images (the training set has ${trainSet.length}); hold out fewer, e.g. --val-size ${Math.floor(trainSet.length / 10)}`,
+      );
+    }
+    [trainSet, valSet] = randomSplit(
+      trainSet,
+      [trainSet.length - cfg.valSize, cfg.valSize],
+      split,
+    ) as [ImageDataset, ImageDataset];
+  }
+  if (cfg.trainLimit > 0 && cfg.trainLimit < trainSet.length) {
+    trainSet = randomSplit(trainSet, [cfg.trainLimit, trainSet.length - cfg.trainLimit], split)[0]!;
+  }
+  return { train: trainSet, val: valSet };
 }
 
 /**
@@ -331,28 +478,7 @@ export async function trainImageClassifier(
     return { dir: run.dir, status: "already-finished", summary: run.summary(), model };
   }
 
-  // Validation split and optional limit, both from a generator of their own so they do not
-  // depend on (or disturb) the default generator's stream.
-  const split = new Generator(cfg.seed + 7919);
-  let trainSet = data.train;
-  let valSet: ImageDataset | null = null;
-  if (cfg.valSize > 0) {
-    if (cfg.valSize >= trainSet.length) {
-      throw new TsgradError(
-        "train image",
-        `valSize ${cfg.valSize} leaves no training images (the training set has ${trainSet.length}); hold out fewer, e.g. --val-size ${Math.floor(trainSet.length / 10)}`,
-      );
-    }
-    [trainSet, valSet] = randomSplit(
-      trainSet,
-      [trainSet.length - cfg.valSize, cfg.valSize],
-      split,
-    ) as [ImageDataset, ImageDataset];
-  }
-  if (cfg.trainLimit > 0 && cfg.trainLimit < trainSet.length) {
-    trainSet = randomSplit(trainSet, [cfg.trainLimit, trainSet.length - cfg.trainLimit], split)[0]!;
-  }
-
+  const { train: trainSet, val: valSet } = splitTrainVal(data.train, cfg);
   const trainTf = imageTransforms(cfg, data, true);
   const evalTf = imageTransforms(cfg, data, false);
   const loader = new DataLoader(trainSet, {
@@ -527,7 +653,12 @@ export async function trainImageClassifier(
     return { dir: run.dir, status, summary: null, model };
   }
 
-  const test = evaluate(model, data.test, evalTf);
+  const test = evaluate(model, data.test, evalTf, {
+    views: cfg.testViews,
+    shift: cfg.cropPadding,
+  });
+  // With averaged views, the single-view figure too, so the two can be told apart.
+  const single = cfg.testViews === "single" ? null : evaluate(model, data.test, evalTf);
   const wallSeconds = (performance.now() - started) / 1000;
   const metrics = run.metrics();
   const epochs = metrics.filter(
@@ -536,6 +667,8 @@ export async function trainImageClassifier(
   const summary = {
     testAccuracy: test.accuracy,
     testLoss: test.loss,
+    testViews: cfg.testViews,
+    ...(single ? { singleViewTestAccuracy: single.accuracy, singleViewTestLoss: single.loss } : {}),
     bestValAccuracy: best.accuracy >= 0 ? best.accuracy : null,
     bestEpoch: best.epoch >= 0 ? best.epoch : null,
     epochs: cfg.epochs,

@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
@@ -30,6 +38,8 @@ describe("tsgrad train image / eval image / classify", () => {
       "0",
       "--workers",
       "0",
+      "--test-views",
+      "flip",
       "--out",
       out,
     );
@@ -37,6 +47,7 @@ describe("tsgrad train image / eval image / classify", () => {
     expect(r.status).toBe(0);
     const acc = Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1]);
     expect(acc).toBeGreaterThan(60); // chance: 10%
+    expect(r.stdout).toMatch(/flip views; single view [\d.]+%/);
     for (const f of [
       "config.json",
       "metrics.jsonl",
@@ -49,9 +60,35 @@ describe("tsgrad train image / eval image / classify", () => {
       expect(existsSync(`${out}/${f}`), f).toBe(true);
     }
 
+    // Evaluation defaults to the run's own test views.
     const ev = tsgrad("eval", "image", "--checkpoint", `${out}/model.safetensors`);
     expect(ev.status).toBe(0);
+    expect(ev.stdout).toContain("(flip views)");
     expect(Number(/test accuracy ([\d.]+)%/.exec(ev.stdout)![1])).toBeCloseTo(acc, 1);
+
+    // --split val sees exactly the run's validation images: same accuracy as its last epoch.
+    const val = tsgrad(
+      "eval",
+      "image",
+      "--checkpoint",
+      `${out}/model.safetensors`,
+      "--split",
+      "val",
+      "--views",
+      "single",
+      "--json",
+    );
+    expect(val.status).toBe(0);
+    const lastEpoch = readFileSync(`${out}/metrics.jsonl`, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { valAccuracy?: number })
+      .filter((m) => m.valAccuracy !== undefined)
+      .at(-1)!;
+    const v = JSON.parse(val.stdout) as { accuracy: number; images: number; views: string };
+    expect(v.images).toBe(500);
+    expect(v.views).toBe("single");
+    expect(v.accuracy).toBe(lastEpoch.valAccuracy);
 
     const { PNG } = createRequire(import.meta.url)("pngjs") as {
       PNG: {
