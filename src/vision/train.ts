@@ -255,8 +255,7 @@ export function evaluate(
 }
 
 /** The views of a batch [N, C, H, W] (see `TestViews`); `fill` is a black pixel, per channel. */
-function testViews(x: Tensor, views: TestViews, shift: number, fill: number[]): Tensor[] {
-  if (views === "single") return [x];
+function testViews(x: Tensor, views: "flip" | "ten", shift: number, fill: number[]): Tensor[] {
   if (views === "flip") return [x, x.flip(3)];
   const [, C, H, W] = x.shape as [number, number, number, number];
   // Pad as the training crops did: with black pixels, i.e. zeros before normalisation.
