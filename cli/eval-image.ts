@@ -22,7 +22,7 @@ const flags = {
   },
   views: {
     type: "string",
-    choices: ["single", "flip", "ten"],
+    choices: tg.vision.TEST_VIEWS,
     help: "test-time views averaged per image (default: the run's testViews, else single)",
   },
   json: { type: "boolean", default: false, help: "print the result as JSON" },

@@ -74,7 +74,7 @@ export const flags = {
   seed: { type: "int", default: d.seed, help: "random seed" },
   testViews: {
     type: "string",
-    choices: ["single", "flip", "ten"],
+    choices: tg.vision.TEST_VIEWS,
     default: d.testViews,
     help: "final test: softmax averaged over the image (single), it and its mirror (flip), or AlexNet's 5 crops × 2 mirrors (ten)",
   },

@@ -13,6 +13,7 @@ export {
   imageTransforms,
   validateImageConfig,
   defaultImageConfig,
+  TEST_VIEWS,
   type ImageTrainConfig,
   type TrainImageOptions,
   type ImageTrainResult,

@@ -78,7 +78,10 @@ export interface ImageTrainConfig {
  * the centre and the four corner crops, each shifted by the training crop padding, and their mirror
  * images.
  */
-export type TestViews = "single" | "flip" | "ten";
+export type TestViews = (typeof TEST_VIEWS)[number];
+
+/** Every `TestViews` value (the CLI's choices). */
+export const TEST_VIEWS = ["single", "flip", "ten"] as const;
 
 export const defaultImageConfig: ImageTrainConfig = {
   model: "alexnet",
@@ -194,7 +197,7 @@ export function evaluate(
 ): EvalResult {
   const views = opts.views ?? "single";
   const shift = opts.shift ?? 0;
-  if (views !== "single" && views !== "flip" && views !== "ten") {
+  if (!TEST_VIEWS.includes(views)) {
     throw new TsgradError("evaluate", `views must be single, flip or ten, got ${String(views)}`);
   }
   if (views === "ten" && !(Number.isInteger(shift) && shift > 0)) {
@@ -372,7 +375,7 @@ export function validateImageConfig(cfg: ImageTrainConfig): void {
       `poolPadding must be 0 or 1, got ${String(cfg.poolPadding)}`,
     );
   }
-  if (!["single", "flip", "ten"].includes(cfg.testViews)) {
+  if (!TEST_VIEWS.includes(cfg.testViews)) {
     throw new TsgradError(
       "train image",
       `testViews must be single, flip or ten, got ${String(cfg.testViews)}`,
