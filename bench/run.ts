@@ -27,7 +27,7 @@ import {
   WORKLOADS,
   type WorkloadName,
 } from "./lib/protocol.ts";
-import { type RunRecord, childToRecord, ratios, renderReport } from "./lib/report.ts";
+import { type RunRecord, childToRecord, mergeRounds, ratios, renderReport } from "./lib/report.ts";
 import { cnnSpec, lstmFlopsPerToken, modelFlopsPerImage, support } from "./lib/specs.ts";
 import { buildTfjsBundle } from "./lib/tfjs-bundle.ts";
 
@@ -42,6 +42,8 @@ const HELP = `npm run bench -- [options]
   --peers a,b         ${PEERS.join(",")} (default: all)
   --all               also run the optional pairs (tfjs-cpu training, tfjs-wasm on alexnet)
   --threads N         threads for the multi-threaded peers (default 2)
+  --rounds N          measure every pair N times, round-robin (default 1): figures are the
+                      median of the rounds, ratios the median of per-round ratios
   --check             train a few steps per peer and check the loss falls (no timing, no JSON)
   --check-steps N     steps under --check (default 6)
   --sizes a,b         sgemm sizes (default 256,512,1024)
@@ -67,6 +69,7 @@ const { values: opt } = parseArgs({
     peers: { type: "string" },
     all: { type: "boolean", default: false },
     threads: { type: "string", default: "2" },
+    rounds: { type: "string", default: "1" },
     check: { type: "boolean", default: false },
     "check-steps": { type: "string", default: "6" },
     sizes: { type: "string", default: "256,512,1024" },
@@ -116,6 +119,8 @@ function list<T extends string>(name: string, v: string | undefined, all: readon
 const workloads = list("workloads", opt.workloads, WORKLOADS);
 const peers = list("peers", opt.peers, PEERS);
 const threads = num("threads", opt.threads, true);
+const rounds = num("rounds", opt.rounds, true);
+if (opt.check && rounds > 1) fail("--rounds repeats timed runs; --check times nothing");
 const sizes = opt.sizes.split(",").map((s) => num("sizes", s, true));
 const timeoutSeconds = num("timeout", opt.timeout);
 const clock = opt["clock-ghz"] === undefined ? undefined : num("clock-ghz", opt["clock-ghz"]);
@@ -324,48 +329,55 @@ async function main(): Promise<void> {
         .join(", "),
   );
 
-  const records: RunRecord[] = [];
-  for (const workload of workloads) {
-    for (const peer of peers) {
-      const s = support(peer, workload);
-      if (s.run === "never" || (s.run === "optional" && !opt.all)) {
-        records.push({
+  // Round-robin: every pair once per round, so that a slow spell of the machine falls on every
+  // peer alike rather than on whichever ran during it.
+  const roundRecords: RunRecord[][] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const records: RunRecord[] = [];
+    roundRecords.push(records);
+    for (const workload of workloads) {
+      for (const peer of peers) {
+        const s = support(peer, workload);
+        if (s.run === "never" || (s.run === "optional" && !opt.all)) {
+          records.push({
+            peer,
+            workload,
+            status: "skipped",
+            reason: s.why,
+            figures: [],
+            losses: [],
+            checks: [],
+            wallSeconds: 0,
+          });
+          continue;
+        }
+        const req: ChildRequest = {
           peer,
           workload,
-          status: "skipped",
-          reason: s.why,
-          figures: [],
-          losses: [],
-          checks: [],
-          wallSeconds: 0,
-        });
-        continue;
+          threads,
+          check: opt.check,
+          checkSteps: num("check-steps", opt["check-steps"], true),
+          timing,
+          sizes,
+        };
+        const model = modelFor(workload);
+        if (model) req.model = model;
+        console.error(`${peer} × ${workload}${rounds > 1 ? ` (round ${round}/${rounds})` : ""} …`);
+        const t0 = performance.now();
+        const result = await runChild(peer, req);
+        const rec = childToRecord(peer, workload, result, (performance.now() - t0) / 1000);
+        const c = caveat(rec);
+        if (c) rec.caveat = c;
+        records.push(rec);
+        if (rec.status !== "ok") console.error(`  → ${rec.status}: ${rec.reason}`);
       }
-      const req: ChildRequest = {
-        peer,
-        workload,
-        threads,
-        check: opt.check,
-        checkSteps: num("check-steps", opt["check-steps"], true),
-        timing,
-        sizes,
-      };
-      const model = modelFor(workload);
-      if (model) req.model = model;
-      console.error(`${peer} × ${workload} …`);
-      const t0 = performance.now();
-      const result = await runChild(peer, req);
-      const rec = childToRecord(peer, workload, result, (performance.now() - t0) / 1000);
-      const c = caveat(rec);
-      if (c) rec.caveat = c;
-      records.push(rec);
-      if (rec.status !== "ok") console.error(`  → ${rec.status}: ${rec.reason}`);
     }
   }
+  const records = mergeRounds(roundRecords);
   const loadEnd = loadAverage();
 
   console.log("");
-  console.log(renderReport(records, machine, peers, opt.check));
+  console.log(renderReport(roundRecords, machine, peers, opt.check));
   console.log(
     `load average at the end ${loadEnd.map((x) => x.toFixed(2)).join(" ")}; ` +
       `wall time ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,
@@ -385,6 +397,7 @@ async function main(): Promise<void> {
     dirty: git.dirty,
     command: process.argv.slice(2),
     threads,
+    rounds,
     machine,
     versions: {
       ...packageVersions(ROOT),
@@ -400,7 +413,7 @@ async function main(): Promise<void> {
       lstmFlopsPerToken: lstmFlopsPerToken(),
     },
     runs: records,
-    ratios: ratios(records),
+    ratios: ratios(roundRecords),
   };
   const file =
     opt.out ?? join(HERE, "results", `${started.toISOString().slice(0, 10)}-${git.commit}.json`);

@@ -82,6 +82,8 @@ export interface Figure {
   secondsPerStep: number;
   /** Floating-point work per step (analytic count), for achieved GFLOP/s. */
   flopsPerStep: number;
+  /** With `--rounds` > 1: each round's median, in round order (`median` is their median). */
+  roundMedians?: number[];
 }
 
 /** A correctness check done by the child (`--check`), e.g. a patched kernel vs a reference. */

@@ -1,5 +1,6 @@
 /** Terminal tables for a benchmark run: raw figures, peak RSS, tsgrad/peer ratios, checks. */
 import type { MachineInfo } from "./machine.ts";
+import { median } from "./measure.ts";
 import type { CheckResult, ChildResult, Figure, PeerName, WorkloadName } from "./protocol.ts";
 
 /** One framework × workload child, as the run records it. */
@@ -25,7 +26,10 @@ export interface Ratio {
   tsgrad: PeerName;
   peer: PeerName;
   figure: string;
+  /** With several rounds: the median of `rounds`. */
   ratio: number;
+  /** The ratio within each round (both children of a round run back to back); one entry per round. */
+  rounds: number[];
 }
 
 /** Three significant digits, without exponent notation for the magnitudes seen here. */
@@ -88,11 +92,11 @@ export function childToRecord(
 
 const TSGRAD: PeerName[] = ["tsgrad-native", "tsgrad-js"];
 
-/** Every tsgrad ÷ peer ratio available among the records' figures. */
-export function ratios(records: RunRecord[]): Ratio[] {
+/** Every tsgrad ÷ peer ratio available among one round's figures. */
+function roundRatios(records: RunRecord[]): Omit<Ratio, "rounds">[] {
   const fig = new Map<string, number>();
   for (const r of records) for (const f of r.figures) fig.set(`${r.peer}|${f.name}`, f.median);
-  const out: Ratio[] = [];
+  const out: Omit<Ratio, "rounds">[] = [];
   const names = [...new Set(records.flatMap((r) => r.figures.map((f) => f.name)))];
   for (const t of TSGRAD) {
     for (const r of records) {
@@ -110,13 +114,87 @@ export function ratios(records: RunRecord[]): Ratio[] {
   return out;
 }
 
+/**
+ * Every tsgrad ÷ peer ratio, from the records of each round (`rounds[r]` holds round r's
+ * records). A ratio is taken within a round, where the two children ran minutes apart at most,
+ * and the rounds' ratios are then summarised by their median: on a machine whose speed drifts
+ * (a shared VM), that is steadier than dividing medians taken over the whole run. A pair enters
+ * only if every round measured it.
+ */
+export function ratios(rounds: RunRecord[][]): Ratio[] {
+  const per = rounds.map(roundRatios);
+  const first = per[0] ?? [];
+  const out: Ratio[] = [];
+  for (const x of first) {
+    const all = per.map(
+      (rs) =>
+        rs.find((y) => y.tsgrad === x.tsgrad && y.peer === x.peer && y.figure === x.figure)?.ratio,
+    );
+    if (all.some((v) => v === undefined)) continue;
+    const values = all as number[];
+    out.push({ ...x, ratio: median(values), rounds: values });
+  }
+  return out;
+}
+
+/**
+ * One record per peer × workload from several rounds of the same children: each figure's median
+ * is the median of the rounds' medians (min and max span every window; windows and steps add
+ * up), peak RSS is the largest, losses are the first round's. A pair that failed in any round is
+ * reported as that failure, naming the round. With one round the records are returned as they are.
+ */
+export function mergeRounds(rounds: RunRecord[][]): RunRecord[] {
+  if (rounds.length <= 1) return rounds[0] ?? [];
+  return rounds[0]!.map((rec) => {
+    if (rec.status === "skipped") return rec;
+    const same = rounds.map((rs) =>
+      rs.find((r) => r.peer === rec.peer && r.workload === rec.workload),
+    );
+    const bad = same.findIndex((r) => r === undefined || r.status !== "ok");
+    if (bad >= 0) {
+      const r = same[bad];
+      return {
+        ...(r ?? rec),
+        status: r?.status === "ok" || r === undefined ? "failed" : r.status,
+        reason: `round ${bad + 1} of ${rounds.length}: ${r?.reason ?? "not run"}`,
+        figures: [],
+      };
+    }
+    const runs = same as RunRecord[];
+    const figures = rec.figures.map((f) => {
+      const fs = runs.map((r) => r.figures.find((g) => g.name === f.name));
+      const ok = fs.filter((g): g is Figure => g !== undefined);
+      return {
+        ...f,
+        median: median(ok.map((g) => g.median)),
+        min: Math.min(...ok.map((g) => g.min)),
+        max: Math.max(...ok.map((g) => g.max)),
+        windows: ok.reduce((a, g) => a + g.windows, 0),
+        steps: ok.reduce((a, g) => a + g.steps, 0),
+        secondsPerStep: median(ok.map((g) => g.secondsPerStep)),
+        roundMedians: fs.map((g) => g?.median ?? Number.NaN),
+      };
+    });
+    const rss = runs.map((r) => r.maxRssMiB).filter((x): x is number => x !== undefined);
+    return {
+      ...rec,
+      figures,
+      wallSeconds: runs.reduce((a, r) => a + r.wallSeconds, 0),
+      ...(rss.length > 0 ? { maxRssMiB: Math.max(...rss) } : {}),
+    };
+  });
+}
+
 /** The whole terminal report. */
 export function renderReport(
-  records: RunRecord[],
+  rounds: RunRecord[][],
   machine: MachineInfo,
   peers: readonly PeerName[],
   check: boolean,
 ): string {
+  const records = mergeRounds(rounds);
+  const n = rounds.length;
+  const ofRounds = n > 1 ? `, median of ${n} rounds` : "";
   const out: string[] = [];
   // Under --check nothing is timed: only the checks and what could not run are reported.
   const timed = check ? [] : records;
@@ -144,7 +222,7 @@ export function renderReport(
         r.maxRssMiB ? fmt(r.maxRssMiB) : "",
       ]);
     out.push(
-      `sgemm, float32 C = A·B: GFLOP/s (% of the ${fmt(machine.peakGflops)} GFLOP/s fp32 peak)`,
+      `sgemm, float32 C = A·B: GFLOP/s (% of the ${fmt(machine.peakGflops)} GFLOP/s fp32 peak)${ofRounds}`,
       table(["peer", "thr", ...sizes.map((n) => `n=${n}`), "RSS MiB"], rows),
       "",
     );
@@ -167,13 +245,13 @@ export function renderReport(
         }),
       ]);
     out.push(
-      "training throughput (median of timed windows), achieved GFLOP/s, peak RSS MiB",
+      `training throughput (median of timed windows${ofRounds}), achieved GFLOP/s, peak RSS MiB`,
       table(["peer", ...present.flatMap((w) => [`${w} ${unit(w)}`, "GFLOP/s", "RSS"])], rows),
       "",
     );
   }
 
-  const rs = ratios(records);
+  const rs = ratios(rounds);
   if (rs.length > 0) {
     const figs = [...new Set(rs.map((r) => r.figure))];
     const pairs = [...new Set(rs.map((r) => `${r.tsgrad}|${r.peer}`))];
@@ -184,12 +262,17 @@ export function renderReport(
         `${t} ÷ ${p}${caveat ? "*" : ""}`,
         ...figs.map((f) => {
           const x = rs.find((r) => r.tsgrad === t && r.peer === p && r.figure === f);
-          return x ? `${fmt(x.ratio)}×` : "";
+          if (!x) return "";
+          const span =
+            n > 1 ? ` (${fmt(Math.min(...x.rounds))}-${fmt(Math.max(...x.rounds))})` : "";
+          return `${fmt(x.ratio)}×${span}`;
         }),
       ];
     });
     out.push(
-      "ratios, tsgrad ÷ peer throughput measured in this run (>1: tsgrad is faster)",
+      n > 1
+        ? `ratios, tsgrad ÷ peer throughput: median of the ${n} rounds' ratios (range), each taken within one round (>1: tsgrad is faster)`
+        : "ratios, tsgrad ÷ peer throughput measured in this run (>1: tsgrad is faster)",
       table(["", ...figs], rows),
       "",
     );
