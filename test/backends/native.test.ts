@@ -32,6 +32,27 @@ describe.runIf(available)("nativeBackend", () => {
     expect(info.ompWaitPolicy).not.toBe("(unset)");
   });
 
+  const glibc = Boolean(
+    (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+      ?.glibcVersionRuntime,
+  );
+  it.runIf(glibc)("keeps freed tensor memory in glibc's heap, unless told not to", () => {
+    expect(nativeBackend.info().malloc).toBe(
+      "glibc: mmap threshold 32 MiB, trim threshold 256 MiB",
+    );
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        `import(${JSON.stringify(new URL("../../src/index.ts", import.meta.url).pathname)}).then((tg) => console.log(tg.findBackend("native").info().malloc))`,
+      ],
+      { encoding: "utf8", env: { ...process.env, TSGRAD_MALLOC_TUNING: "0" } },
+    );
+    expect(r.stdout.trim()).toBe("system default");
+  });
+
   it("changes its thread count and rejects nonsense", () => {
     const before = nativeBackend.numThreads();
     nativeBackend.setNumThreads(1);
