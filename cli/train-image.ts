@@ -78,6 +78,12 @@ export const flags = {
     default: d.testViews,
     help: "final test: softmax averaged over the image (single), it and its mirror (flip), or AlexNet's 5 crops × 2 mirrors (ten)",
   },
+  matmulPrecision: {
+    type: "string",
+    choices: tg.MATMUL_PRECISIONS,
+    default: d.matmulPrecision,
+    help: "medium: convolutions and matmuls from bfloat16 operands on the native backend (AVX512-BF16/AMX), float32 weights",
+  },
   workers: {
     type: "int",
     default: d.workers,
@@ -166,6 +172,7 @@ export function imageConfigFromArgs(
     seed: f.seed,
     workers: f.workers,
     testViews: f.testViews as tg.vision.TestViews,
+    matmulPrecision: f.matmulPrecision as tg.MatmulPrecision,
   };
   const given = (k: string) => {
     const flag = `--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
@@ -248,7 +255,7 @@ export const command: Command = {
         ? ""
         : `, ${String(s.testViews)} views; single view ${(100 * (s.singleViewTestAccuracy as number)).toFixed(2)}%`;
     console.log(
-      `test accuracy ${(100 * (s.testAccuracy as number)).toFixed(2)}% (${String(s.testImages)} images${views}), ${(s.wallSeconds as number).toFixed(0)} s, ${Math.round(s.imagesPerSec as number)} img/s on ${String(s.backend)}`,
+      `test accuracy ${(100 * (s.testAccuracy as number)).toFixed(2)}% (${String(s.testImages)} images${views}), ${(s.wallSeconds as number).toFixed(0)} s, ${Math.round(s.imagesPerSec as number)} img/s on ${String(s.backend)}${s.bf16Compute ? " (bf16 products)" : ""}`,
     );
     console.log(`run folder: ${res.dir} (report.html, metrics.jsonl, model.safetensors)`);
     return 0;

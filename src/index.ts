@@ -130,6 +130,10 @@ export {
   findBackend,
   trackKernels,
   kernelStats,
+  type MatmulPrecision,
+  MATMUL_PRECISIONS,
+  setFloat32MatmulPrecision,
+  getFloat32MatmulPrecision,
 } from "./backends/backend.ts";
 export { jsBackend } from "./backends/js/index.ts";
 export { nativeBackend } from "./backends/native/index.ts";

@@ -292,6 +292,7 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
     default: break;
   }
   o.Set("isa", isa);
+  o.Set("bf16", bf16_native());
   o.Set("threads", omp_get_max_threads());
   const char* wait = std::getenv("OMP_WAIT_POLICY");
   o.Set("ompWaitPolicy", wait ? wait : "(unset)");

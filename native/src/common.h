@@ -287,6 +287,9 @@ void def(Napi::Env env, Napi::Object exports, const char* name,
 
 /** True when TSGRAD_NATIVE_DEBUG is set: declines are explained on stderr. */
 bool debug();
+
+/** Whether the CPU has native bfloat16 products (AVX512-BF16 or AMX); see dnnl_ops.cc. */
+bool bf16_native();
 Napi::Value decline(Napi::Env env, const char* op, const std::string& why);
 
 }  // namespace tsg

@@ -10,6 +10,18 @@ namespace tsg {
 bool binary_loop(int op, const Arr& out, const View& a, const View& b);
 void reduce_f32(bool max, const View& x, const bool* red, float* out);
 
+/**
+ * Whether this CPU computes bfloat16 products natively (AVX512-BF16 or AMX). Elsewhere oneDNN
+ * would emulate them, slower than float32, so "medium" precision computes in float32 there.
+ */
+bool bf16_native() {
+  static const bool ok = [] {
+    const auto isa = dnnl::get_effective_cpu_isa();
+    return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+  }();
+  return ok;
+}
+
 namespace {
 
 using algo = dnnl::algorithm;
@@ -239,12 +251,104 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// ------------------------------------------------------------------ staged arguments
+
+/** One primitive argument: the caller's layout, the primitive's, and the reorder between them. */
+struct Arg {
+  dnnl::memory::desc user, inner;
+  bool reorder = false;
+  dnnl::reorder r;
+};
+
+Arg in_arg(const dnnl::memory::desc& user, const dnnl::memory::desc& inner) {
+  Arg a{user, inner, user != inner, {}};
+  if (a.reorder) a.r = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), inner));
+  return a;
+}
+
+Arg out_arg(const dnnl::memory::desc& inner, const dnnl::memory::desc& user) {
+  Arg a{user, inner, user != inner, {}};
+  if (a.reorder) a.r = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), inner, engine(), user));
+  return a;
+}
+
+/** The memory the primitive reads: the user's array, or its reorder into scratch `slot`. */
+dnnl::memory stage_in(const Arg& a, void* ptr, int slot) {
+  dnnl::memory user(a.user, engine(), ptr);
+  if (!a.reorder) return user;
+  dnnl::memory inner(a.inner, engine(), scratch(slot, a.inner.get_size()));
+  a.r.execute(stream(), user, inner);
+  return inner;
+}
+
+dnnl::memory stage_out(const Arg& a, void* ptr, int slot) {
+  if (!a.reorder) return dnnl::memory(a.user, engine(), ptr);
+  return dnnl::memory(a.inner, engine(), scratch(slot, a.inner.get_size()));
+}
+
+void finish_out(const Arg& a, dnnl::memory inner, void* ptr) {
+  if (!a.reorder) return;
+  dnnl::memory user(a.user, engine(), ptr);
+  a.r.execute(stream(), inner, user);
+}
+
 // ------------------------------------------------------------------ matmul
 
 struct Matmul {
   dnnl::matmul prim;
   dnnl::memory::desc a, b, c;
+  // bfloat16 compute: a and b converted into bf16 copies laid out as the f32 operands are
+  // (`direct`: one elementwise pass over the operand's storage), else reordered by oneDNN.
+  Arg ra, rb;
+  bool bf16 = false, direct_a = false, direct_b = false;
 };
+
+/**
+ * Whether an operand md covers its storage densely in some axis order (contiguous or
+ * transposed, the usual matmul operands): then its bf16 copy, given the same strides, is one
+ * elementwise conversion of `size` floats.
+ */
+bool dense_permuted(const dnnl::memory::desc& md) {
+  const dims d = md.dims();
+  const auto& st = md.data.format_desc.blocking.strides;
+  std::vector<std::pair<int64_t, int64_t>> axes;  // (stride, size) of the axes of size > 1
+  for (size_t i = 0; i < d.size(); i++)
+    if (d[i] > 1) axes.push_back({st[i], d[i]});
+  std::sort(axes.begin(), axes.end(), [](auto& x, auto& y) { return x.first > y.first; });
+  int64_t expect = 1;
+  for (size_t i = axes.size(); i-- > 0;) {
+    if (axes[i].first != expect) return false;
+    expect *= axes[i].second;
+  }
+  return true;
+}
+
+/** float32 → bfloat16, rounding to nearest even (NaN stays NaN), in parallel. */
+void to_bf16(const float* src, uint16_t* dst, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= (1 << 16))
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t u;
+    std::memcpy(&u, src + i, 4);
+    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+    const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    dst[i] = static_cast<uint16_t>(nan ? ((u >> 16) | 0x40u) : r);
+  }
+}
+
+/** The bf16 operand the primitive reads: converted directly, or reordered by oneDNN. */
+dnnl::memory bf16_operand(const Arg& a, bool direct, void* ptr, int slot) {
+  if (!direct) return stage_in(a, ptr, slot);
+  void* buf = scratch(slot, a.inner.get_size());
+  to_bf16(static_cast<const float*>(ptr), static_cast<uint16_t*>(buf),
+          static_cast<int64_t>(a.inner.get_size() / 2));
+  return dnnl::memory(a.inner, engine(), buf);
+}
+
+/** The optional trailing "compute in bfloat16" flag of matmul and conv. */
+bool bf16_arg(const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && info[i].IsBoolean() && info[i].As<Napi::Boolean>().Value() &&
+         bf16_native();
+}
 Cache<Matmul> matmul_cache;
 
 /** The md of one matmul operand: batch axes with stride 0 become size-1 (oneDNN broadcasts). */
@@ -296,6 +400,7 @@ Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
     return decline(env, "matmul", "rank");
   if (out.dtype != F32 || a.a.dtype != F32 || b.a.dtype != F32)
     return decline(env, "matmul", "dtype");
+  const bool bf16 = bf16_arg(info, 4);
   const int r = a.nd;
   check(r >= 2 && b.nd == r, "operand ranks");
   const int nb = r - 2;
@@ -345,7 +450,8 @@ Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
     char ta = 'N', tb = 'N';
     int64_t lda = 0, ldb = 0;
     const int64_t rows_a = fa.shape[0];
-    if (blas_layout(fa, ta, lda) && blas_layout(fb, tb, ldb) && prefer_sgemm(rows_a, K, N, ta, tb)) {
+    if (!bf16 && blas_layout(fa, ta, lda) && blas_layout(fb, tb, ldb) &&
+        prefer_sgemm(rows_a, K, N, ta, tb)) {
       const dnnl_status_t st =
           dnnl_sgemm(ta, tb, rows_a, N, K, 1.f, reinterpret_cast<const float*>(fa.ptr()), lda, reinterpret_cast<const float*>(fb.ptr()), ldb, 0.f,
                      reinterpret_cast<float*>(out.data), N);
@@ -363,62 +469,50 @@ Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
   }
   dc[fr - 2] = fa.shape[fr - 2];
   dc[fr - 1] = N;
-  std::vector<int64_t> key;
+  std::vector<int64_t> key{bf16};
   key_view(key, fa);
   key_view(key, fb);
   Matmul* e = matmul_cache.get(key, [&] {
     auto ma = operand_md(fa, fnb), mb = operand_md(fb, fnb), mc = plain_md(dc);
-    auto d = dnnl::matmul::desc(ma, mb, mc);
-    auto pd = dnnl::matmul::primitive_desc(d, engine());
-    if (debug()) std::fprintf(stderr, "tsgrad native: matmul impl %s\n", pd.impl_info_str());
-    return std::make_unique<Matmul>(Matmul{dnnl::matmul(pd), ma, mb, mc});
+    auto e = std::make_unique<Matmul>();
+    e->a = ma, e->b = mb, e->c = mc, e->bf16 = bf16;
+    if (bf16) {
+      // bf16 operands, float32 accumulation and result. A dense (or transposed) operand keeps
+      // its layout and is converted in one pass: measured on 1024³ (2 threads, AMX), oneDNN's
+      // reorders into the primitive's preferred layouts took as long as the product itself.
+      e->direct_a = dense_permuted(ma);
+      e->direct_b = dense_permuted(mb);
+      auto bf = [](const dnnl::memory::desc& m, bool direct) {
+        if (!direct) return dnnl::memory::desc(m.dims(), dt::bf16, tag::any);
+        const auto& st = m.data.format_desc.blocking.strides;
+        return dnnl::memory::desc(m.dims(), dt::bf16, dims(st, st + m.data.ndims));
+      };
+      auto pd = dnnl::matmul::primitive_desc(
+          dnnl::matmul::desc(bf(ma, e->direct_a), bf(mb, e->direct_b), mc), engine());
+      if (debug()) std::fprintf(stderr, "tsgrad native: matmul bf16 impl %s\n", pd.impl_info_str());
+      e->prim = dnnl::matmul(pd);
+      e->ra = e->direct_a ? Arg{ma, pd.src_desc(), false, {}} : in_arg(ma, pd.src_desc());
+      e->rb = e->direct_b ? Arg{mb, pd.weights_desc(), false, {}} : in_arg(mb, pd.weights_desc());
+    } else {
+      auto pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(ma, mb, mc), engine());
+      if (debug()) std::fprintf(stderr, "tsgrad native: matmul impl %s\n", pd.impl_info_str());
+      e->prim = dnnl::matmul(pd);
+    }
+    return e;
   });
-  dnnl::memory ma(e->a, engine(), fa.ptr()), mb(e->b, engine(), fb.ptr()),
-      mc(e->c, engine(), out.data);
+  dnnl::memory mc(e->c, engine(), out.data);
+  if (e->bf16) {
+    dnnl::memory ma = bf16_operand(e->ra, e->direct_a, fa.ptr(), 0);
+    dnnl::memory mb = bf16_operand(e->rb, e->direct_b, fb.ptr(), 1);
+    e->prim.execute(stream(), {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
+    return Napi::Boolean::New(env, true);
+  }
+  dnnl::memory ma(e->a, engine(), fa.ptr()), mb(e->b, engine(), fb.ptr());
   e->prim.execute(stream(), {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
   return Napi::Boolean::New(env, true);
 }
 
 // ------------------------------------------------------------------ convolution
-
-/** One primitive argument: the caller's layout, the primitive's, and the reorder between them. */
-struct Arg {
-  dnnl::memory::desc user, inner;
-  bool reorder = false;
-  dnnl::reorder r;
-};
-
-Arg in_arg(const dnnl::memory::desc& user, const dnnl::memory::desc& inner) {
-  Arg a{user, inner, user != inner, {}};
-  if (a.reorder) a.r = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), inner));
-  return a;
-}
-
-Arg out_arg(const dnnl::memory::desc& inner, const dnnl::memory::desc& user) {
-  Arg a{user, inner, user != inner, {}};
-  if (a.reorder) a.r = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), inner, engine(), user));
-  return a;
-}
-
-/** The memory the primitive reads: the user's array, or its reorder into scratch `slot`. */
-dnnl::memory stage_in(const Arg& a, void* ptr, int slot) {
-  dnnl::memory user(a.user, engine(), ptr);
-  if (!a.reorder) return user;
-  dnnl::memory inner(a.inner, engine(), scratch(slot, a.inner.get_size()));
-  a.r.execute(stream(), user, inner);
-  return inner;
-}
-
-dnnl::memory stage_out(const Arg& a, void* ptr, int slot) {
-  if (!a.reorder) return dnnl::memory(a.user, engine(), ptr);
-  return dnnl::memory(a.inner, engine(), scratch(slot, a.inner.get_size()));
-}
-
-void finish_out(const Arg& a, dnnl::memory inner, void* ptr) {
-  if (!a.reorder) return;
-  dnnl::memory user(a.user, engine(), ptr);
-  a.r.execute(stream(), inner, user);
-}
 
 struct Conv {
   dnnl::primitive prim;
@@ -436,8 +530,8 @@ dnnl::memory::desc weights_md(const int64_t* shape, const int64_t* strides, int6
                             {og * strides[0], strides[0], strides[1], strides[2], strides[3]});
 }
 
-dnnl::memory::desc any_like(const dnnl::memory::desc& md) {
-  return dnnl::memory::desc(md.dims(), dt::f32, tag::any);
+dnnl::memory::desc any_like(const dnnl::memory::desc& md, dt type = dt::f32) {
+  return dnnl::memory::desc(md.dims(), type, tag::any);
 }
 
 Napi::Value ConvOp(const Napi::CallbackInfo& info) {
@@ -458,6 +552,10 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
   // gradient (kind 2), computed by the same primitive instead of a separate add and reduction.
   Arr bias;
   const bool has_bias = info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull();
+  // bfloat16 compute: the two inputs are converted by the reorders into the primitive's
+  // layouts; the output (and bias) stay float32.
+  const bool bf16 = bf16_arg(info, 6);
+  const dt in_t = bf16 ? dt::bf16 : dt::f32;
   if (has_bias) {
     bias = get_array(env, info[5]);
     if (bias.dtype != F32 || kind == 1) return decline(env, "conv2d", "bias");
@@ -490,7 +588,7 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
         "convolution shapes");
   check(!has_bias || static_cast<int64_t>(bias.length) == ws[0], "bias size");
 
-  std::vector<int64_t> key{kind, groups, sh, sw, ph, pw, dh, dw, has_bias};
+  std::vector<int64_t> key{kind, groups, sh, sw, ph, pw, dh, dw, has_bias, bf16};
   key_view(key, p);
   key_view(key, q);
   key.insert(key.end(), os, os + 4);
@@ -512,16 +610,21 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
     // Let oneDNN pick blocked layouts (nChw16c…) and reorder to and from the caller's plain ones:
     // measured on conv 32->64 5x5 14x14 batch 64, the blocked brgconv plus reorders (0.2 ms in,
     // 0.5 ms out, 0.04 ms weights) ran in 13-15 ms where plain nchw (gemm:jit) took 23-35 ms.
-    auto pick = [](const dnnl::memory::desc& u) { return any_like(u); };
+    // Each tensor is an input of the primitive except the one this kind computes.
+    const dt xt = kind == 1 ? dt::f32 : in_t, wt = kind == 2 ? dt::f32 : in_t,
+             yt = kind == 0 ? dt::f32 : in_t;
+    auto px = [&](const dnnl::memory::desc& u) { return any_like(u, xt); };
+    auto pw_ = [&](const dnnl::memory::desc& u) { return any_like(u, wt); };
+    auto py = [&](const dnnl::memory::desc& u) { return any_like(u, yt); };
     const dnnl::memory::desc bmd({ws[0]}, dt::f32, tag::a);
     const auto fprop =
         kind == 0 ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
-    auto fwd_d = has_bias ? dnnl::convolution_forward::desc(fprop, algo::convolution_direct,
-                                                            pick(xu), any_like(wu), bmd, pick(yu),
-                                                            strides, dil, pl, pr)
-                          : dnnl::convolution_forward::desc(fprop, algo::convolution_direct,
-                                                            pick(xu), any_like(wu), pick(yu),
-                                                            strides, dil, pl, pr);
+    // The forward (also the backward kinds' hint) reads x and w in the compute type.
+    const auto fx = any_like(xu, in_t), fw = any_like(wu, in_t), fy = any_like(yu);
+    auto fwd_d = has_bias ? dnnl::convolution_forward::desc(fprop, algo::convolution_direct, fx,
+                                                            fw, bmd, fy, strides, dil, pl, pr)
+                          : dnnl::convolution_forward::desc(fprop, algo::convolution_direct, fx,
+                                                            fw, fy, strides, dil, pl, pr);
     auto fwd = dnnl::convolution_forward::primitive_desc(fwd_d, engine());
     auto c = std::make_unique<Conv>();
     if (kind == 0) {
@@ -531,8 +634,8 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
       c->q = in_arg(wu, fwd.weights_desc());
       c->out = out_arg(fwd.dst_desc(), yu);
     } else if (kind == 1) {
-      auto d = dnnl::convolution_backward_data::desc(algo::convolution_direct, pick(xu),
-                                                     any_like(wu), pick(yu), strides, dil, pl, pr);
+      auto d = dnnl::convolution_backward_data::desc(algo::convolution_direct, px(xu),
+                                                     pw_(wu), py(yu), strides, dil, pl, pr);
       auto pd = dnnl::convolution_backward_data::primitive_desc(d, engine(), fwd);
       c->prim = dnnl::convolution_backward_data(pd);
       c->impl = pd.impl_info_str();
@@ -541,11 +644,11 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
       c->out = out_arg(pd.diff_src_desc(), xu);
     } else {
       auto d = has_bias ? dnnl::convolution_backward_weights::desc(
-                              algo::convolution_direct, pick(xu), any_like(wu), bmd, pick(yu),
+                              algo::convolution_direct, px(xu), pw_(wu), bmd, py(yu),
                               strides, dil, pl, pr)
                         : dnnl::convolution_backward_weights::desc(algo::convolution_direct,
-                                                                   pick(xu), any_like(wu),
-                                                                   pick(yu), strides, dil, pl, pr);
+                                                                   px(xu), pw_(wu),
+                                                                   py(yu), strides, dil, pl, pr);
       auto pd = dnnl::convolution_backward_weights::primitive_desc(d, engine(), fwd);
       c->prim = dnnl::convolution_backward_weights(pd);
       c->impl = pd.impl_info_str();
@@ -554,8 +657,9 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
       c->out = out_arg(pd.diff_weights_desc(), wu);
     }
     if (debug())
-      std::fprintf(stderr, "tsgrad native: conv kind %d impl %s reorders %d%d%d\n", kind,
-                   c->impl.c_str(), c->p.reorder, c->q.reorder, c->out.reorder);
+      std::fprintf(stderr, "tsgrad native: conv kind %d%s impl %s reorders %d%d%d\n", kind,
+                   bf16 ? " bf16" : "", c->impl.c_str(), c->p.reorder, c->q.reorder,
+                   c->out.reorder);
     return c;
   });
   dnnl::memory mp = stage_in(e->p, p.ptr(), 0);

@@ -119,6 +119,50 @@ export function getBackend(): Backend {
 }
 
 /**
+ * How float32 matrix products (matmul, and the convolutions) may be computed — PyTorch's
+ * `torch.set_float32_matmul_precision`. "highest" and "high": in float32. "medium": a backend
+ * with a faster bfloat16 path may round both operands to bfloat16 (8 significant bits) and
+ * accumulate in float32; the result, the tensors and every other op stay float32, so parameters
+ * and optimizer state keep full precision (mixed precision with float32 master weights). The
+ * native backend does this on CPUs with AVX512-BF16 or AMX (`info().bf16`); the JS backend and
+ * other CPUs compute in float32 at every setting.
+ */
+export type MatmulPrecision = "highest" | "high" | "medium";
+
+/** Every `MatmulPrecision` value. */
+export const MATMUL_PRECISIONS = ["highest", "high", "medium"] as const;
+
+let matmulPrecision: MatmulPrecision = "highest";
+
+/**
+ * Allow (or forbid) bfloat16 compute for float32 matrix products; see `MatmulPrecision`.
+ *
+ * @example
+ * tg.setFloat32MatmulPrecision("medium");
+ * console.log(tg.getFloat32MatmulPrecision()); // "medium"
+ * tg.setFloat32MatmulPrecision("highest");
+ */
+export function setFloat32MatmulPrecision(precision: MatmulPrecision): void {
+  if (!(MATMUL_PRECISIONS as readonly string[]).includes(precision)) {
+    throw new TsgradError(
+      "setFloat32MatmulPrecision",
+      `unknown precision "${String(precision)}"; one of ${MATMUL_PRECISIONS.join(", ")}`,
+    );
+  }
+  matmulPrecision = precision;
+}
+
+/**
+ * The current `MatmulPrecision` ("highest" unless set).
+ *
+ * @example
+ * console.log(tg.getFloat32MatmulPrecision()); // "highest"
+ */
+export function getFloat32MatmulPrecision(): MatmulPrecision {
+  return matmulPrecision;
+}
+
+/**
  * Look up a registered backend by name (available or not).
  *
  * @example

@@ -27,6 +27,7 @@ export function writeImageReport(
     "images/s": summary.imagesPerSec,
     backend: summary.backend,
     threads: summary.threads,
+    "matmul precision": `${String(summary.matmulPrecision)}${summary.bf16Compute ? " (bf16 products)" : ""}`,
     parameters: summary.parameters,
   });
   r.figure(

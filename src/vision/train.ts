@@ -8,7 +8,13 @@ import type { ImageDataset } from "../data/dataset.ts";
 import { randomSplit } from "../data/dataset.ts";
 import { DataLoader } from "../data/loader.ts";
 import type { TransformSpec } from "../data/transforms.ts";
-import { getBackend } from "../backends/backend.ts";
+import {
+  MATMUL_PRECISIONS,
+  type MatmulPrecision,
+  getBackend,
+  getFloat32MatmulPrecision,
+  setFloat32MatmulPrecision,
+} from "../backends/backend.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
 import { type Run, openRun } from "../io/runs.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
@@ -70,6 +76,12 @@ export interface ImageTrainConfig {
   workers: number;
   /** How the final test evaluation looks at each image (see `TestViews`). */
   testViews: TestViews;
+  /**
+   * `tg.setFloat32MatmulPrecision` for the run: "medium" lets the native backend compute
+   * convolutions and matmuls from bfloat16 operands (AVX512-BF16/AMX), with float32 weights,
+   * optimizer state and everything else.
+   */
+  matmulPrecision: MatmulPrecision;
 }
 
 /**
@@ -108,6 +120,7 @@ export const defaultImageConfig: ImageTrainConfig = {
   seed: 0,
   workers: 1,
   testViews: "single",
+  matmulPrecision: "highest",
 };
 
 export interface TrainImageOptions {
@@ -381,6 +394,12 @@ export function validateImageConfig(cfg: ImageTrainConfig): void {
       `testViews must be single, flip or ten, got ${String(cfg.testViews)}`,
     );
   }
+  if (!(MATMUL_PRECISIONS as readonly string[]).includes(cfg.matmulPrecision)) {
+    throw new TsgradError(
+      "train image",
+      `matmulPrecision must be ${MATMUL_PRECISIONS.join(", ")}, got ${String(cfg.matmulPrecision)}`,
+    );
+  }
   if (cfg.testViews === "ten" && !(cfg.cropPadding > 0)) {
     throw new TsgradError(
       "train image",
@@ -450,6 +469,17 @@ export async function trainImageClassifier(
 ): Promise<ImageTrainResult> {
   const cfg: ImageTrainConfig = { ...defaultImageConfig, ...cfgIn };
   validateImageConfig(cfg);
+  // The run's precision holds for its training and evaluation only.
+  const before = getFloat32MatmulPrecision();
+  setFloat32MatmulPrecision(cfg.matmulPrecision);
+  try {
+    return await train(cfg, opts);
+  } finally {
+    setFloat32MatmulPrecision(before);
+  }
+}
+
+async function train(cfg: ImageTrainConfig, opts: TrainImageOptions): Promise<ImageTrainResult> {
   // Data first: a missing or corrupt dataset fails before any run folder is touched.
   const data =
     opts.data ?? loadImageData(cfg.data, cfg.dataPath !== undefined ? { data: cfg.dataPath } : {});
@@ -679,6 +709,9 @@ export async function trainImageClassifier(
     imagesPerSec: median(epochs.map((m) => m.imagesPerSec as number)),
     backend: getBackend().name,
     threads: getBackend().numThreads?.() ?? 1,
+    matmulPrecision: cfg.matmulPrecision,
+    // Whether products really ran in bfloat16 (the native backend on an AVX512-BF16/AMX CPU).
+    bf16Compute: cfg.matmulPrecision === "medium" && getBackend().info?.().bf16 === true,
     parameters: model.numParameters(),
     trainImages: trainSet.length,
     valImages: valSet?.length ?? 0,

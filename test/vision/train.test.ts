@@ -111,6 +111,36 @@ describe("tg.vision.trainImageClassifier", () => {
     await expect(
       tg.vision.trainImageClassifier({ poolPadding: 3 as 1 }, { ...quiet, dir: tmp() }),
     ).rejects.toThrow(/train image: poolPadding must be 0 or 1, got 3/);
+    await expect(
+      tg.vision.trainImageClassifier(
+        { matmulPrecision: "low" as "medium" },
+        { ...quiet, dir: tmp() },
+      ),
+    ).rejects.toThrow(/matmulPrecision must be highest, high, medium, got low/);
+  });
+
+  it("trains at the configured matmul precision, records it, and restores the setting", async () => {
+    const r = await tg.vision.trainImageClassifier(
+      {
+        model: "lenet5",
+        data: "fashion-mnist-sample",
+        epochs: 1,
+        batchSize: 32,
+        optimizer: "adam",
+        lr: 0.002,
+        weightDecay: 0,
+        valSize: 200,
+        trainLimit: 2000,
+        workers: 0,
+        matmulPrecision: "medium",
+      },
+      { ...quiet, dir: tmp() },
+    );
+    expect(tg.getFloat32MatmulPrecision()).toBe("highest");
+    expect(r.summary!.matmulPrecision).toBe("medium");
+    // bf16 products need the native backend on a CPU with AVX512-BF16 or AMX.
+    expect(r.summary!.bf16Compute).toBe(tg.getBackend().info?.().bf16 === true);
+    expect(r.summary!.testAccuracy as number).toBeGreaterThan(0.5);
   });
 });
 

@@ -14,7 +14,7 @@ import { checkConv } from "../../ops/rules.ts";
 import { isGradEnabled } from "../../tensor/autograd.ts";
 import { TsgradError } from "../../tensor/errors.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import { MetaWriter } from "./kernels.ts";
+import { MetaWriter, bf16 } from "./kernels.ts";
 import type { NativeAddon } from "./loader.ts";
 
 type Grads = readonly (Tensor | null)[];
@@ -207,8 +207,10 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     const geometry = () => meta.list(p.stride).list(p.padding).list(p.dilation).num(p.groups).buf;
     const y = new Float32Array(yShape.reduce((a, c) => a * c, 1));
     const bias = (b.data as Float32Array).subarray(b.offset, b.offset + b.size);
+    // The backward computes at the forward's precision, whatever the setting is by then.
+    const low = bf16();
     meta.reset().view(x).view(w).list(yShape);
-    if (!addon.conv(0, y, x.data, w.data, geometry(), bias)) return null;
+    if (!addon.conv(0, y, x.data, w.data, geometry(), bias, low)) return null;
     const yt = f32(y, yShape);
     return {
       outputs: [yt],
@@ -219,7 +221,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
         if (needs[0]) {
           const d = new Float32Array(x.size);
           meta.reset().view(g).view(w).list(x.shape);
-          if (!addon.conv(1, d, g.data, w.data, geometry())) failed("conv2d");
+          if (!addon.conv(1, d, g.data, w.data, geometry(), undefined, low)) failed("conv2d");
           dx = f32(d, x.shape);
         }
         let dw: Tensor | null = null;
@@ -228,7 +230,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
           const d = new Float32Array(w.size);
           const dbias = new Float32Array(b.size);
           meta.reset().view(x).view(g).list(w.shape);
-          if (!addon.conv(2, d, x.data, g.data, geometry(), dbias)) failed("conv2d");
+          if (!addon.conv(2, d, x.data, g.data, geometry(), dbias, low)) failed("conv2d");
           dw = needs[1] ? f32(d, w.shape) : null;
           db = needs[2] ? f32(dbias, b.shape) : null;
         }

@@ -7,6 +7,13 @@
 import type { CmpOp, Kernel, KernelTable, View } from "../../ops/primitives.ts";
 import { TsgradError } from "../../tensor/errors.ts";
 import type { NativeAddon } from "./loader.ts";
+import { getFloat32MatmulPrecision } from "../backend.ts";
+
+/**
+ * Whether matmul and convolution may compute from bfloat16 operands now ("medium" precision);
+ * the addon also needs a CPU with native bfloat16 products, else it computes in float32.
+ */
+export const bf16 = (): boolean => getFloat32MatmulPrecision() === "medium";
 
 /**
  * Packs the shapes, strides and offsets of one kernel call into a reused Float64Array (one
@@ -169,7 +176,7 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
     matmul: (out, [a, b], _p, shape) => {
       if (!(out instanceof Float32Array) || anyEmpty(out, [a!, b!])) return false;
       const m = meta.reset().view(a!).view(b!).num(shape.length).list(shape);
-      return addon.matmul(out, a!.data, b!.data, m.buf);
+      return addon.matmul(out, a!.data, b!.data, m.buf, bf16());
     },
     conv2d: (out, [x, w], p, shape) => conv(0, out, x!, w!, shape, p),
     conv2dBackwardInput: (out, [dy, w], p) => conv(1, out, dy!, w!, p.inputShape, p),
@@ -221,7 +228,7 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
       .list(g.padding)
       .list(g.dilation)
       .num(g.groups);
-    return addon.conv(kind, out, p.data, q.data, m.buf);
+    return addon.conv(kind, out, p.data, q.data, m.buf, undefined, bf16());
   }
 
   for (const [name, op] of Object.entries(UNARY)) {

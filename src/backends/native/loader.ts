@@ -17,7 +17,7 @@ export interface NativeAddon {
   /** glibc's mallopt thresholds (bytes); false where not applied (not glibc). */
   tuneMalloc(mmapThreshold: number, trimThreshold: number): boolean;
   clearCaches(): void;
-  info(): Record<string, string | number>;
+  info(): Record<string, string | number | boolean>;
   unary(op: number, out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
   unaryLoop(op: number, out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
   binary(
@@ -46,7 +46,14 @@ export interface NativeAddon {
   argmax(out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
   pad(out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
   concat(out: ArrayBufferView, xs: ArrayBufferView[], meta: Float64Array): boolean;
-  matmul(out: ArrayBufferView, a: ArrayBufferView, b: ArrayBufferView, meta: Float64Array): boolean;
+  /** `bf16`: compute from bfloat16-rounded operands (honoured where `info().bf16`). */
+  matmul(
+    out: ArrayBufferView,
+    a: ArrayBufferView,
+    b: ArrayBufferView,
+    meta: Float64Array,
+    bf16?: boolean,
+  ): boolean;
   conv(
     kind: number,
     out: ArrayBufferView,
@@ -55,6 +62,8 @@ export interface NativeAddon {
     meta: Float64Array,
     /** Dense [O]: the bias added by the forward (kind 0), or the bias gradient (kind 2). */
     bias?: Float32Array,
+    /** Compute from bfloat16-rounded inputs (honoured where `info().bf16`). */
+    bf16?: boolean,
   ): boolean;
   maxPoolIndices(out: ArrayBufferView, x: ArrayBufferView, meta: Float64Array): boolean;
   /** true when done, false to decline, or the first out-of-range index value. */
