@@ -42,6 +42,9 @@ const HELP = `npm run bench -- [options]
   --peers a,b         ${PEERS.join(",")} (default: all)
   --all               also run the optional pairs (tfjs-cpu training, tfjs-wasm on alexnet)
   --threads N         threads for the multi-threaded peers (default 2)
+  --bf16              bfloat16 products where a peer has them: tsgrad native at matmul
+                      precision "medium" (AVX512-BF16/AMX), PyTorch under torch.autocast("cpu",
+                      bfloat16); peers that stay in float32 are marked
   --rounds N          measure every pair N times, round-robin (default 1): figures are the
                       median of the rounds, ratios the median of per-round ratios
   --check             train a few steps per peer and check the loss falls (no timing, no JSON)
@@ -70,6 +73,7 @@ const { values: opt } = parseArgs({
     all: { type: "boolean", default: false },
     threads: { type: "string", default: "2" },
     rounds: { type: "string", default: "1" },
+    bf16: { type: "boolean", default: false },
     check: { type: "boolean", default: false },
     "check-steps": { type: "string", default: "6" },
     sizes: { type: "string", default: "256,512,1024" },
@@ -268,6 +272,9 @@ function modelFor(w: WorkloadName): ModelSpec | undefined {
 
 /** A caveat when a peer demonstrably ran below its best configuration. */
 function caveat(r: RunRecord): string | undefined {
+  if (opt.bf16 && r.status === "ok" && r.info?.bf16 !== true) {
+    return "computed in float32: --bf16 asked for bfloat16 products, which this peer has no path for";
+  }
   const blas = r.info?.blas;
   if (r.peer === "pytorch" && typeof blas === "string" && !blas.includes("openblas")) {
     return (
@@ -284,7 +291,7 @@ async function main(): Promise<void> {
   const loadStart = loadAverage();
   const started = new Date();
   console.log(
-    `tsgrad bench${opt.check ? " --check" : ""}: ${started.toISOString()}, commit ${git.commit}` +
+    `tsgrad bench${opt.check ? " --check" : ""}${opt.bf16 ? " --bf16" : ""}: ${started.toISOString()}, commit ${git.commit}` +
       `${git.dirty ? " (uncommitted changes)" : ""}, --threads ${threads}`,
   );
   console.log(
@@ -359,6 +366,7 @@ async function main(): Promise<void> {
           checkSteps: num("check-steps", opt["check-steps"], true),
           timing,
           sizes,
+          ...(opt.bf16 ? { bf16: true } : {}),
         };
         const model = modelFor(workload);
         if (model) req.model = model;
@@ -378,6 +386,11 @@ async function main(): Promise<void> {
 
   console.log("");
   console.log(renderReport(roundRecords, machine, peers, opt.check));
+  if (opt.bf16) {
+    console.log(
+      "--bf16: products in bfloat16 except where marked *; the fp32 peak does not bound them\n",
+    );
+  }
   console.log(
     `load average at the end ${loadEnd.map((x) => x.toFixed(2)).join(" ")}; ` +
       `wall time ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,
@@ -398,6 +411,7 @@ async function main(): Promise<void> {
     command: process.argv.slice(2),
     threads,
     rounds,
+    bf16: opt.bf16,
     machine,
     versions: {
       ...packageVersions(ROOT),

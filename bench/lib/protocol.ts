@@ -51,6 +51,11 @@ export interface ChildRequest {
   sizes: number[];
   /** The model for cnn/alexnet, as a framework-neutral layer list (see `specs.ts`). */
   model?: ModelSpec;
+  /**
+   * `--bf16`: compute products in bfloat16 where the peer can (tsgrad native at matmul precision
+   * "medium", PyTorch under CPU autocast); the child reports `info.bf16` (whether it did).
+   */
+  bf16?: boolean;
 }
 
 export interface ModelSpec {

@@ -22,8 +22,12 @@ function selectBackend(req: ChildRequest): Promise<PeerSetup> {
   tg.setBackend(name);
   const backend = tg.getBackend();
   if (backend.setNumThreads) backend.setNumThreads(req.threads);
+  if (req.bf16) tg.setFloat32MatmulPrecision("medium");
   const info: Record<string, string | number | boolean> = { backend: name };
   for (const [k, v] of Object.entries(backend.info?.() ?? {})) info[k] = v;
+  // Whether products really run in bfloat16: only the native backend on a CPU that has them.
+  info.matmulPrecision = tg.getFloat32MatmulPrecision();
+  info.bf16 = req.bf16 === true && info.bf16 === true;
   return Promise.resolve({ threadsUsed: backend.numThreads?.() ?? 1, info });
 }
 
