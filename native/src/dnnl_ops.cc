@@ -306,7 +306,7 @@ struct Matmul {
 /**
  * Whether an operand md covers its storage densely in some axis order (contiguous or
  * transposed, the usual matmul operands): then its bf16 copy, given the same strides, is one
- * elementwise conversion of `size` floats.
+ * elementwise conversion of the operand's storage.
  */
 bool dense_permuted(const dnnl::memory::desc& md) {
   const dims d = md.dims();
@@ -487,8 +487,18 @@ Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
         const auto& st = m.data.format_desc.blocking.strides;
         return dnnl::memory::desc(m.dims(), dt::bf16, dims(st, st + m.data.ndims));
       };
-      auto pd = dnnl::matmul::primitive_desc(
-          dnnl::matmul::desc(bf(ma, e->direct_a), bf(mb, e->direct_b), mc), engine());
+      auto make = [&] {
+        return dnnl::matmul::primitive_desc(
+            dnnl::matmul::desc(bf(ma, e->direct_a), bf(mb, e->direct_b), mc), engine());
+      };
+      dnnl::matmul::primitive_desc pd;
+      try {
+        pd = make();
+      } catch (const dnnl::error&) {
+        // A layout the bf16 kernels do not take as it is: let oneDNN reorder both operands.
+        e->direct_a = e->direct_b = false;
+        pd = make();
+      }
       if (debug()) std::fprintf(stderr, "tsgrad native: matmul bf16 impl %s\n", pd.impl_info_str());
       e->prim = dnnl::matmul(pd);
       e->ra = e->direct_a ? Arg{ma, pd.src_desc(), false, {}} : in_arg(ma, pd.src_desc());
