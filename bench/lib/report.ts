@@ -155,7 +155,7 @@ export function mergeRounds(rounds: RunRecord[][]): RunRecord[] {
       const r = same[bad];
       return {
         ...(r ?? rec),
-        status: r?.status === "ok" || r === undefined ? "failed" : r.status,
+        status: r?.status ?? "failed",
         reason: `round ${bad + 1} of ${rounds.length}: ${r?.reason ?? "not run"}`,
         figures: [],
       };
