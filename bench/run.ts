@@ -270,7 +270,10 @@ function modelFor(w: WorkloadName): ModelSpec | undefined {
   return spec;
 }
 
-/** A caveat when a peer demonstrably ran below its best configuration. */
+/**
+ * A caveat on a result: a peer that demonstrably ran below its best configuration, or one that
+ * stayed in float32 under --bf16.
+ */
 function caveat(r: RunRecord): string | undefined {
   if (opt.bf16 && r.status === "ok" && r.info?.bf16 !== true) {
     return "computed in float32: --bf16 asked for bfloat16 products, which this peer has no path for";
