@@ -25,6 +25,11 @@ const flags = {
     choices: tg.vision.TEST_VIEWS,
     help: "test-time views averaged per image (default: the run's testViews, else single)",
   },
+  matmulPrecision: {
+    type: "string",
+    choices: tg.MATMUL_PRECISIONS,
+    help: "float32 matmul precision (default: the run's matmulPrecision, else highest)",
+  },
   json: { type: "boolean", default: false, help: "print the result as JSON" },
   ...backendFlags,
 } as const;
@@ -69,16 +74,29 @@ export const command: Command = {
     }
     // Checkpoints written before testViews existed were evaluated on single views.
     const views = (f.views ?? meta.config.testViews ?? "single") as tg.vision.TestViews;
-    const r = tg.vision.evaluate(
-      model,
-      ds,
-      tg.vision.imageTransforms(
-        { augment: false, cropPadding: 0 },
-        { ...meta, train: data.train },
-        false,
-      ),
-      { views, shift: meta.config.cropPadding },
-    );
+    // The run's own precision by default, so its figures reproduce (older runs: float32).
+    const precision = (f.matmulPrecision ??
+      meta.config.matmulPrecision ??
+      "highest") as tg.MatmulPrecision;
+    const before = tg.getFloat32MatmulPrecision();
+    tg.setFloat32MatmulPrecision(precision);
+    let r: ReturnType<typeof tg.vision.evaluate>;
+    try {
+      r = tg.vision.evaluate(
+        model,
+        ds,
+        tg.vision.imageTransforms(
+          { augment: false, cropPadding: 0 },
+          { ...meta, train: data.train },
+          false,
+        ),
+        { views, shift: meta.config.cropPadding },
+      );
+    } finally {
+      tg.setFloat32MatmulPrecision(before);
+    }
+    // Whether products really ran in bfloat16 (the native backend on an AVX512-BF16/AMX CPU).
+    const bf16 = precision === "medium" && tg.getBackend().info?.().bf16 === true;
     if (f.json) {
       console.log(
         JSON.stringify({
@@ -86,12 +104,13 @@ export const command: Command = {
           loss: r.loss,
           images: ds.length,
           views,
+          matmulPrecision: precision,
           confusion: r.confusion,
         }),
       );
     } else {
       console.log(
-        `${f.split} accuracy ${(100 * r.accuracy).toFixed(2)}% on ${ds.length} images (${views} view${views === "single" ? "" : "s"}), loss ${r.loss.toFixed(4)}`,
+        `${f.split} accuracy ${(100 * r.accuracy).toFixed(2)}% on ${ds.length} images (${views} view${views === "single" ? "" : "s"}${bf16 ? ", bf16 products" : ""}), loss ${r.loss.toFixed(4)}`,
       );
       const w = Math.max(...meta.classes.map((c) => c.length));
       r.confusion.forEach((row, i) => {

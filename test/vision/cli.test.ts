@@ -40,6 +40,9 @@ describe("tsgrad train image / eval image / classify", () => {
       "0",
       "--test-views",
       "flip",
+      // On the JS backend (as here) "medium" changes no result; eval must still follow it.
+      "--matmul-precision",
+      "medium",
       "--out",
       out,
     );
@@ -85,9 +88,15 @@ describe("tsgrad train image / eval image / classify", () => {
       .map((l) => JSON.parse(l) as { valAccuracy?: number })
       .filter((m) => m.valAccuracy !== undefined)
       .at(-1)!;
-    const v = JSON.parse(val.stdout) as { accuracy: number; images: number; views: string };
+    const v = JSON.parse(val.stdout) as {
+      accuracy: number;
+      images: number;
+      views: string;
+      matmulPrecision: string;
+    };
     expect(v.images).toBe(500);
     expect(v.views).toBe("single");
+    expect(v.matmulPrecision).toBe("medium"); // the run's own, by default
     expect(v.accuracy).toBe(lastEpoch.valAccuracy);
 
     const { PNG } = createRequire(import.meta.url)("pngjs") as {
