@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { alexnetSpec } from "./lib/alexnet-spec.ts";
 import { gitInfo, loadAverage, machineInfo, packageVersions } from "./lib/machine.ts";
+import { type Peak, measurePeak } from "./lib/peak.ts";
 import {
   type ChildRequest,
   type ChildResult,
@@ -59,7 +60,9 @@ const HELP = `npm run bench -- [options]
   --python PATH       Python with torch (default /usr/bin/python3)
   --torch-blas DIR    directory with the libblas.so.3 PyTorch should load (default: Debian's
                       OpenBLAS in ${DEBIAN_OPENBLAS} when installed)
-  --clock-ghz X       CPU clock for the fp32 peak (default: /proc/cpuinfo, else 2.1)
+  --clock-ghz X       CPU clock for the nominal fp32 peak (default: /proc/cpuinfo, else 2.1);
+                      sgemm is read against the peak fma-peak.cc measures in each round, and
+                      against the nominal one only where that cannot be built (no g++)
   --out FILE          results file (default bench/results/<date>-<commit>.json)
   --no-save           do not write a results file
   --quiet             do not echo the children's progress lines
@@ -299,7 +302,7 @@ async function main(): Promise<void> {
   );
   console.log(
     `${machine.cpuModel}, ${machine.cores} cores [${machine.isa.join(" ")}], ` +
-      `fp32 peak ${machine.cores} × ${machine.flopsPerCycle} FLOP/cycle × ${machine.clockGHz} GHz = ` +
+      `nominal fp32 peak ${machine.cores} × ${machine.flopsPerCycle} FLOP/cycle × ${machine.clockGHz} GHz = ` +
       `${machine.peakGflops.toFixed(1)} GFLOP/s (clock: ${machine.clockSource})`,
   );
   console.log(
@@ -342,10 +345,20 @@ async function main(): Promise<void> {
   // Round-robin: every pair once per round, so that a slow spell of the machine falls on every
   // peer alike rather than on whichever ran during it.
   const roundRecords: RunRecord[][] = [];
+  const peaks: Peak[] = [];
   for (let round = 1; round <= rounds; round++) {
     const records: RunRecord[] = [];
     roundRecords.push(records);
     for (const workload of workloads) {
+      if (workload === "sgemm" && !opt.check) {
+        // Right before the sgemm children, so that they are read against this moment's speed.
+        const peak = await measurePeak(join(HERE, "fma-peak.cc"), threads);
+        peaks.push(peak);
+        console.error(
+          `fp32 FMA peak, ${threads} threads: ` +
+            ("gflops" in peak ? `${peak.gflops.toFixed(1)} GFLOP/s` : peak.unavailable),
+        );
+      }
       for (const peer of peers) {
         const s = support(peer, workload);
         if (s.run === "never" || (s.run === "optional" && !opt.all)) {
@@ -388,7 +401,7 @@ async function main(): Promise<void> {
   const loadEnd = loadAverage();
 
   console.log("");
-  console.log(renderReport(roundRecords, machine, peers, opt.check));
+  console.log(renderReport(roundRecords, machine, peers, opt.check, peaks));
   if (opt.bf16) {
     console.log(
       "--bf16: products in bfloat16 except where marked *; the fp32 peak does not bound them\n",
@@ -416,6 +429,7 @@ async function main(): Promise<void> {
     rounds,
     bf16: opt.bf16,
     machine,
+    measuredPeakGflops: peaks.map((p) => ("gflops" in p ? p.gflops : p.unavailable)),
     versions: {
       ...packageVersions(ROOT),
       node: process.version,

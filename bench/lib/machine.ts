@@ -13,7 +13,10 @@ export interface MachineInfo {
   /** fp32 FLOP per cycle per core: 2 FMA units × vector lanes × 2. */
   flopsPerCycle: number;
   isa: string[];
-  /** cores × FLOP/cycle × clock. */
+  /**
+   * cores × FLOP/cycle × clock: the nominal peak. The report reads sgemm against the peak
+   * measured in the same round (`peak.ts`) when it can, this only when it cannot.
+   */
   peakGflops: number;
   memoryGiB: number;
   os: string;
@@ -28,17 +31,21 @@ function cpuinfo(): string {
   }
 }
 
-/** Read the CPU's model, clock and vector ISA, and derive its fp32 peak. */
-export function machineInfo(clockOverride?: number): MachineInfo {
-  const info = cpuinfo();
+/**
+ * Read the CPU's model, clock and vector ISA, and derive its nominal fp32 peak (from `info`, the
+ * text of /proc/cpuinfo by default).
+ */
+export function machineInfo(clockOverride?: number, info = cpuinfo()): MachineInfo {
   const field = (name: string) =>
     new RegExp(`^${name}\\s*:\\s*(.*)$`, "m").exec(info)?.[1]?.trim() ?? "";
   const flags = new Set(field("flags").split(/\s+/));
   const isa = ["avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"].filter((f) =>
     flags.has(f),
   );
-  // Two FMA pipes per core on every AVX-512 / AVX2 server core of the last decade.
-  const lanes = flags.has("avx512f") ? 16 : flags.has("avx2") ? 8 : 4;
+  // Two FMA pipes per core on every AVX-512 / AVX2 server core of the last decade; AMD before
+  // Zen 5 (family 26) executes AVX-512 on 256-bit units, so Zen 4 has the FLOP/cycle of AVX2.
+  const halfWidthAvx512 = field("vendor_id") === "AuthenticAMD" && Number(field("cpu family")) < 26;
+  const lanes = flags.has("avx512f") && !halfWidthAvx512 ? 16 : flags.has("avx2") ? 8 : 4;
   const flopsPerCycle = 2 * lanes * 2;
   const mhz = Number(field("cpu MHz"));
   let clockGHz: number;

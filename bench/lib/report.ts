@@ -1,6 +1,7 @@
 /** Terminal tables for a benchmark run: raw figures, peak RSS, tsgrad/peer ratios, checks. */
 import type { MachineInfo } from "./machine.ts";
 import { median } from "./measure.ts";
+import type { Peak } from "./peak.ts";
 import type { CheckResult, ChildResult, Figure, PeerName, WorkloadName } from "./protocol.ts";
 
 /** One framework × workload child, as the run records it. */
@@ -185,12 +186,37 @@ export function mergeRounds(rounds: RunRecord[][]): RunRecord[] {
   });
 }
 
-/** The whole terminal report. */
+/**
+ * A figure as a share of the fp32 peak: the median over rounds of (the round's figure ÷ the peak
+ * measured in that round), so that a slow round is read against its own slow peak; undefined when
+ * any round lacks either.
+ */
+export function shareOfPeak(
+  rounds: RunRecord[][],
+  peaks: readonly Peak[],
+  peer: PeerName,
+  figure: string,
+): number | undefined {
+  if (peaks.length !== rounds.length || rounds.length === 0) return undefined;
+  const shares = rounds.map((rs, i) => {
+    const p = peaks[i];
+    const r = rs.find((x) => x.peer === peer && x.status === "ok");
+    const f = r?.figures.find((x) => x.name === figure);
+    return p && "gflops" in p && f ? f.median / p.gflops : undefined;
+  });
+  return shares.every((x) => x !== undefined) ? median(shares) : undefined;
+}
+
+/**
+ * The whole terminal report. `peaks`, one per round, are the fp32 peaks measured in the rounds
+ * (`peak.ts`); without them sgemm is read against the machine's nominal peak.
+ */
 export function renderReport(
   rounds: RunRecord[][],
   machine: MachineInfo,
   peers: readonly PeerName[],
   check: boolean,
+  peaks: readonly Peak[] = [],
 ): string {
   const records = mergeRounds(rounds);
   const n = rounds.length;
@@ -207,6 +233,9 @@ export function renderReport(
     const sizes = [
       ...new Set(sgemm.flatMap((r) => r.figures.map((f) => f.name.replace("sgemm-", "")))),
     ];
+    const sgemmRounds = rounds.map((rs) => rs.filter((r) => r.workload === "sgemm"));
+    const measured = peaks.flatMap((p) => ("gflops" in p ? [p.gflops] : []));
+    const useMeasured = measured.length === rounds.length && measured.length > 0;
     const rows = peers
       .map((p) => get(p, "sgemm"))
       .filter((r): r is RunRecord => r !== undefined)
@@ -215,14 +244,21 @@ export function renderReport(
         String(r.threadsUsed ?? ""),
         ...sizes.map((n) => {
           const f = r.figures.find((x) => x.name === `sgemm-${n}`);
-          return f
-            ? `${fmt(f.median)} (${fmt((100 * f.median) / machine.peakGflops)}%)`
-            : statusCell(r);
+          if (!f) return statusCell(r);
+          const share = useMeasured
+            ? shareOfPeak(sgemmRounds, peaks, r.peer, f.name)
+            : f.median / machine.peakGflops;
+          return `${fmt(f.median)} (${share === undefined ? "?" : fmt(100 * share)}%)`;
         }),
         r.maxRssMiB ? fmt(r.maxRssMiB) : "",
       ]);
+    const unavailable = peaks.find((p): p is { unavailable: string } => "unavailable" in p);
+    const against = useMeasured
+      ? `% of the fp32 FMA peak measured in the same round, ${measured.map(fmt).join(", ")} GFLOP/s`
+      : `% of the nominal ${fmt(machine.peakGflops)} GFLOP/s fp32 peak` +
+        (unavailable ? `; measured peak unavailable: ${unavailable.unavailable}` : "");
     out.push(
-      `sgemm, float32 C = A·B: GFLOP/s (% of the ${fmt(machine.peakGflops)} GFLOP/s fp32 peak)${ofRounds}`,
+      `sgemm, float32 C = A·B: GFLOP/s (${against})${ofRounds}`,
       table(["peer", "thr", ...sizes.map((n) => `n=${n}`), "RSS MiB"], rows),
       "",
     );

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Figure, PeerName, WorkloadName } from "../../bench/lib/protocol.ts";
-import { type RunRecord, mergeRounds, ratios, renderReport } from "../../bench/lib/report.ts";
-import type { MachineInfo } from "../../bench/lib/machine.ts";
+import { type MachineInfo, machineInfo } from "../../bench/lib/machine.ts";
+import { type Peak, parsePeak } from "../../bench/lib/peak.ts";
+import {
+  type RunRecord,
+  mergeRounds,
+  ratios,
+  renderReport,
+  shareOfPeak,
+} from "../../bench/lib/report.ts";
 
 function fig(name: string, median: number, min = median, max = median): Figure {
   return {
@@ -86,5 +93,64 @@ describe("bench rounds", () => {
     expect(text).toContain("median of 3 rounds");
     expect(text).toMatch(/tsgrad-native ÷ pytorch\s+1\.25× \(1\.10-1\.25\)/);
     expect(text).toMatch(/tsgrad-native\s+2200/);
+  });
+});
+
+describe("sgemm against the measured peak", () => {
+  const sg = (peer: PeerName, gflops: number): RunRecord => ({
+    ...rec(peer, "sgemm", gflops),
+    figures: [{ ...fig("sgemm-1024", gflops), unit: "GFLOP/s" }],
+  });
+  // Round 2 ran on a machine half as fast: its sgemm is read against its own halved peak.
+  const rounds: RunRecord[][] = [
+    [sg("tsgrad-native", 161), sg("pytorch", 150)],
+    [sg("tsgrad-native", 80.5), sg("pytorch", 75)],
+    [sg("tsgrad-native", 138), sg("pytorch", 150)],
+  ];
+  const peaks: Peak[] = [{ gflops: 230 }, { gflops: 115 }, { gflops: 230 }];
+  const machine = { peakGflops: 332.3 } as MachineInfo;
+
+  it("divides each round's figure by that round's peak and takes the median", () => {
+    expect(shareOfPeak(rounds, peaks, "tsgrad-native", "sgemm-1024")).toBeCloseTo(0.7, 12);
+    expect(shareOfPeak(rounds, peaks, "pytorch", "sgemm-1024")).toBeCloseTo(150 / 230, 12);
+    expect(shareOfPeak(rounds, peaks.slice(0, 2), "pytorch", "sgemm-1024")).toBeUndefined();
+    const noPeak = [peaks[0]!, { unavailable: "g++: not found" }, peaks[2]!];
+    expect(shareOfPeak(rounds, noPeak, "pytorch", "sgemm-1024")).toBeUndefined();
+  });
+
+  it("prints the share of the measured peak, or of the nominal one and why", () => {
+    const text = renderReport(rounds, machine, ["tsgrad-native", "pytorch"], false, peaks);
+    expect(text).toContain("fp32 FMA peak measured in the same round, 230, 115, 230 GFLOP/s");
+    expect(text).toMatch(/tsgrad-native\s+138 \(70\.0%\)/);
+    const missing: Peak[] = [peaks[0]!, { unavailable: "g++: not found" }, peaks[2]!];
+    const fallback = renderReport(rounds, machine, ["tsgrad-native"], false, missing);
+    expect(fallback).toContain("nominal 332 GFLOP/s fp32 peak; measured peak unavailable: g++");
+    expect(fallback).toMatch(/tsgrad-native\s+138 \(41\.5%\)/);
+  });
+
+  it("reads fma-peak's figure", () => {
+    expect(
+      parsePeak("2 threads, 16 lanes: 230.1 GFLOP/s (checksum 39)\nbest: 234.1 GFLOP/s\n"),
+    ).toBe(234.1);
+    expect(parsePeak("Illegal instruction")).toBeUndefined();
+  });
+});
+
+describe("nominal peak", () => {
+  const cpu = (vendor: string, family: number, flags: string) =>
+    `vendor_id\t: ${vendor}\ncpu family\t: ${family}\nmodel name\t: X\ncpu MHz\t\t: 2600.000\nflags\t\t: ${flags}\n`;
+
+  it("counts 512-bit FMA on Intel and Zen 5, 256-bit on Zen 4", () => {
+    expect(machineInfo(undefined, cpu("GenuineIntel", 6, "avx2 fma avx512f")).flopsPerCycle).toBe(
+      64,
+    );
+    expect(machineInfo(undefined, cpu("AuthenticAMD", 25, "avx2 fma avx512f")).flopsPerCycle).toBe(
+      32,
+    );
+    expect(machineInfo(undefined, cpu("AuthenticAMD", 26, "avx2 fma avx512f")).flopsPerCycle).toBe(
+      64,
+    );
+    expect(machineInfo(undefined, cpu("AuthenticAMD", 23, "avx2 fma")).flopsPerCycle).toBe(32);
+    expect(machineInfo(2.1, cpu("GenuineIntel", 6, "avx2 fma")).clockGHz).toBe(2.1);
   });
 });
