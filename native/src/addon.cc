@@ -296,6 +296,8 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("threads", omp_get_max_threads());
   const char* wait = std::getenv("OMP_WAIT_POLICY");
   o.Set("ompWaitPolicy", wait ? wait : "(unset)");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  o.Set("ompSpinCount", spin ? spin : "(unset)");
   o.Set("malloc", malloc_tuning.empty() ? "system default" : malloc_tuning);
   return o;
 }

@@ -29,7 +29,28 @@ describe.runIf(available)("nativeBackend", () => {
     const info = nativeBackend.info();
     expect(info.backend).toBe("native");
     expect(String(info.onednn)).toMatch(/^\d+\.\d+/);
-    expect(info.ompWaitPolicy).not.toBe("(unset)");
+  });
+
+  it("waits passively between kernels unless the environment chose a policy or a spin count", () => {
+    const omp = (env: Record<string, string>) => {
+      const clean = { ...process.env };
+      delete clean.OMP_WAIT_POLICY;
+      delete clean.GOMP_SPINCOUNT;
+      const r = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "-e",
+          `import(${JSON.stringify(new URL("../../src/index.ts", import.meta.url).pathname)}).then((tg) => { const i = tg.findBackend("native").info(); console.log(i.ompWaitPolicy + " " + i.ompSpinCount); })`,
+        ],
+        { encoding: "utf8", env: { ...clean, ...env } },
+      );
+      return r.stdout.trim();
+    };
+    expect(omp({})).toBe("PASSIVE (unset)");
+    expect(omp({ GOMP_SPINCOUNT: "3000" })).toBe("(unset) 3000");
+    expect(omp({ OMP_WAIT_POLICY: "ACTIVE" })).toBe("ACTIVE (unset)");
   });
 
   const glibc = Boolean(

@@ -8,7 +8,7 @@
  * in `tg.kernelStats()`.
  *
  * Threads: TSGRAD_NUM_THREADS (default: all cores) or `setNumThreads(n)`. OMP_WAIT_POLICY is set
- * to PASSIVE before the addon loads unless the user chose otherwise.
+ * to PASSIVE before the addon loads unless the user set it or GOMP_SPINCOUNT (see loader.ts).
  */
 import type { FusedKernels } from "../../ops/fused.ts";
 import type { KernelTable } from "../../ops/primitives.ts";

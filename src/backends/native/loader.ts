@@ -145,9 +145,16 @@ function tryLoad(): { addon: NativeAddon } | { error: string } {
       : "it was never built (installed with --ignore-scripts, or TSGRAD_SKIP_NATIVE=1)";
     return { error: `the native addon is not built: ${why}. To enable it, ${INSTALL_HINT}` };
   }
-  // OpenMP reads its wait policy once, when libgomp loads with the addon: spinning worker threads
-  // would steal the other cores from Node's own threads (GC, I/O) between kernels.
-  proc.env.OMP_WAIT_POLICY ??= "PASSIVE";
+  // OpenMP reads its wait policy once, when libgomp loads with the addon. Passive: a worker thread
+  // sleeps as soon as a kernel ends, rather than spinning on a core that another process, a data
+  // worker or Node's own threads (GC, I/O) could use. Spinning pays only for one process alone on
+  // the machine: measured on a 2-core AMD EPYC, GOMP_SPINCOUNT=3000 took sgemm 256 from 148 to
+  // 192 GFLOP/s (wake-up latency is most of a 0.2 ms product) but the test suite's two parallel
+  // workers from 69 to 93 s, and libgomp's default spin to 204 s. So the user may opt in with
+  // either variable; the default is passive.
+  if (proc.env.OMP_WAIT_POLICY === undefined && proc.env.GOMP_SPINCOUNT === undefined) {
+    proc.env.OMP_WAIT_POLICY = "PASSIVE";
+  }
   let threads: number;
   try {
     threads = threadSetting(proc);
