@@ -77,6 +77,13 @@ describe.runIf(bf16)("native bf16 compute (medium precision)", () => {
     ["batched both", () => [tg.randn([2, 3, 20, 36]), tg.randn([2, 3, 36, 12])]],
     // Half of each row: not dense in any order, so oneDNN's reorder converts it.
     ["strided view", () => [tg.randn([48, 128]).narrow(1, 0, 64), tg.randn([64, 32])]],
+    // Over 65,536 elements to convert: the threads split both operands' concatenation between
+    // them, the split falling inside the first operand.
+    ["large, both converted together", () => [tg.randn([200, 300]), tg.randn([150, 300]).t()]],
+    [
+      "large, one converted and one reordered",
+      () => [tg.randn([256, 512]).narrow(1, 0, 300), tg.randn([300, 240])],
+    ],
   ];
   for (const [name, make] of cases) {
     it(`matmul: ${name}`, () => {
