@@ -164,6 +164,37 @@ struct Cache {
 /** Growable 64-byte-aligned scratch buffers, reused across calls (slot = independent buffer). */
 void* scratch(int slot, size_t bytes);
 
+// ------------------------------------------------------------------ threads
+
+/**
+ * Below this many elements an elementwise kernel (ours or oneDNN's eltwise, binary, reduction)
+ * runs on the calling thread alone. Starting a parallel region means waking OpenMP's workers,
+ * which sleep between kernels (passive wait, see loader.ts): ~40 µs on a 2-vCPU VM, more than a
+ * whole add of 100k floats. Measured there (AMD EPYC, tsgrad native, 1 thread vs 2): add of 16k
+ * floats 11 vs 63 µs, 131k 95 vs 128 µs, 262k 160 vs 156 µs; tanh of 131k 126 vs 184 µs.
+ */
+constexpr int64_t kParallelMin = 1 << 18;
+
+/**
+ * While alive and `on`, oneDNN primitives executed from this thread use one thread: oneDNN's
+ * OpenMP runtime sizes its parallel regions by omp_get_max_threads() at execution, and runs a
+ * one-thread job without opening a region.
+ */
+class SerialScope {
+ public:
+  explicit SerialScope(bool on) : saved_(on ? omp_get_max_threads() : 0) {
+    if (saved_ > 1) omp_set_num_threads(1);
+  }
+  ~SerialScope() {
+    if (saved_ > 1) omp_set_num_threads(saved_);
+  }
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  int saved_;
+};
+
 // ------------------------------------------------------------------ strided row walker
 
 /**
@@ -236,8 +267,7 @@ void for_rows(int nd, const int64_t* shape, const std::array<char*, K>& base,
       }
     }
   };
-  // Below ~32k elements a parallel region costs more than it saves.
-  if (parallel && total >= (1 << 15) && omp_get_max_threads() > 1) {
+  if (parallel && total >= kParallelMin && omp_get_max_threads() > 1) {
 #pragma omp parallel
     {
       const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
@@ -268,7 +298,7 @@ inline bool same_shape(const View& a, const View& b) {
 /** Whether n dense floats hold a NaN (one vectorised read pass). */
 inline bool any_nan(const float* p, int64_t n) {
   int found = 0;
-#pragma omp parallel for simd reduction(| : found) schedule(static) if (n >= (1 << 16))
+#pragma omp parallel for simd reduction(| : found) schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; i++) found |= p[i] != p[i];
   return found != 0;
 }

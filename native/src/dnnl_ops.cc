@@ -56,12 +56,13 @@ void eltwise_dense(algo alg, float alpha, float beta, const float* src, float* o
       });
   auto md = plain_md({n});
   dnnl::memory s(md, engine(), const_cast<float*>(src)), d(md, engine(), out);
+  SerialScope serial(n < kParallelMin);
   e->prim.execute(stream(), {{DNNL_ARG_SRC, s}, {DNNL_ARG_DST, d}});
 }
 
 /** dst[i] = NaN wherever src[i] is NaN. */
 void keep_nan(const float* src, float* dst, int64_t n) {
-#pragma omp parallel for simd schedule(static) if (n >= (1 << 15))
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; i++) {
     const float v = src[i];
     dst[i] = v != v ? v : dst[i];
@@ -70,7 +71,7 @@ void keep_nan(const float* src, float* dst, int64_t n) {
 
 /** ReLU that keeps NaN (oneDNN's maps it to 0; the reference and PyTorch propagate it). */
 void relu_dense(const float* src, float* dst, int64_t n) {
-#pragma omp parallel for simd schedule(static) if (n >= (1 << 15))
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; i++) {
     const float v = src[i];
     dst[i] = v > 0.f ? v : (v == v ? 0.f : v);
@@ -184,6 +185,7 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   if (e->use_loop) return Napi::Boolean::New(env, binary_loop(op, out, a, b));
   dnnl::memory ma(e->a, engine(), x->ptr()), mb(e->b, engine(), y->ptr()),
       mc(e->c, engine(), out.data);
+  SerialScope serial(a.numel() < kParallelMin);
   e->prim.execute(stream(), {{DNNL_ARG_SRC_0, ma}, {DNNL_ARG_SRC_1, mb}, {DNNL_ARG_DST, mc}});
   return Napi::Boolean::New(env, true);
 }
@@ -244,7 +246,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(env, true);
   }
   dnnl::memory s(e->src, engine(), x.ptr()), d(e->dst, engine(), out.data);
-  e->prim.execute(stream(), {{DNNL_ARG_SRC, s}, {DNNL_ARG_DST, d}});
+  {
+    SerialScope serial(x.numel() < kParallelMin);
+    e->prim.execute(stream(), {{DNNL_ARG_SRC, s}, {DNNL_ARG_DST, d}});
+  }
   // oneDNN's vector max drops NaN; the reference propagates it. Redo with the loop if needed.
   if (op == 1 && x.contiguous() && any_nan(x.at<float>(), x.numel()))
     reduce_f32(true, x, red, reinterpret_cast<float*>(out.data));

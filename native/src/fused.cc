@@ -481,7 +481,7 @@ Napi::Value ReluBwd(const Napi::CallbackInfo& info) {
   const float* yp = dense(y, 3);
   const float* gp = dense(dy, 4);
   float* out = reinterpret_cast<float*>(dx.data);
-  parallel_blocks(n, 1 << 16,
+  parallel_blocks(n, kParallelMin,
                   [&](int64_t lo, int64_t hi) { relu_backward_loop(out, yp, gp, lo, hi); });
   return Napi::Boolean::New(env, true);
 }

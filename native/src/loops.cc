@@ -291,7 +291,7 @@ void reduce_loop(const View& x, const bool* red, float* out) {
   for (int i = 0; i < rn; i++) nred *= crs[i];
   const float* base = x.at<float>();
   const double init = MAX ? -INFINITY : 0.0;
-  const bool parallel = nout * nred >= (1 << 15);
+  const bool parallel = nout * nred >= kParallelMin;
   // Inner strategy when the reduced axes hold the smallest stride (or nothing is kept).
   const bool inner = kn == 0 || (rn > 0 && crst[rn - 1] <= ckst[kn - 1]);
   if (inner) {
@@ -768,7 +768,7 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
                 body(q, len, {sa, ia, 0});
               }
             },
-            rows * len >= (1 << 15));
+            rows * len >= kParallelMin);
       } else {
         for_rows<3>(idx.nd, idx.shape, {src.ptr(), idx.ptr(), out.data},
                     {src.strides, idx.strides, ts}, {w, 4, w}, body, false);

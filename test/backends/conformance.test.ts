@@ -261,6 +261,18 @@ describe.each(backends)("backend %s: odd shapes", (backend) => {
     forward((x) => x.sum([0, 1]));
   });
 
+  it("splits elementwise work across threads above the parallel threshold", () => {
+    // 520² = 270,400 elements: past kParallelMin (2^18, native/src/common.h), so these kernels
+    // and their gradients run on every thread; the other cases here are small enough for one.
+    const big = { shape: [520, 520] };
+    both("tanh", [big], ([x]) => x!.tanh());
+    both("add of a broadcast row", [big, { shape: [520] }], ([x, b]) => x!.add(b!));
+    both("exp of a transposed view", [big], ([x]) => x!.t().exp());
+    both("relu", [big], ([x]) => x!.relu());
+    both("sum over rows", [big], ([x]) => x!.sum(1), { atol: 1e-4, rtol: 1e-4 });
+    both("amax over columns", [big], ([x]) => x!.amax(0));
+  });
+
   it("handles 256 channels", () => {
     // K = 256·3·3 = 2304 products of O(1) terms: float32 error ~ √K·ε·K ≈ 1e-2 worst case.
     both(

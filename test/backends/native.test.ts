@@ -74,6 +74,15 @@ describe.runIf(available)("nativeBackend", () => {
     expect(r.stdout.trim()).toBe("system default");
   });
 
+  it("runs small kernels on one thread and leaves the thread count as it was", () => {
+    const before = nativeBackend.numThreads();
+    tg.setBackend("native");
+    const y = tg.randn([100]).tanh().add(tg.randn([100])).sum();
+    tg.setBackend("js");
+    expect(Number.isFinite(y.item())).toBe(true);
+    expect(nativeBackend.numThreads()).toBe(before);
+  });
+
   it("changes its thread count and rejects nonsense", () => {
     const before = nativeBackend.numThreads();
     nativeBackend.setNumThreads(1);
@@ -210,7 +219,8 @@ console.log("done");`,
 });
 
 describe.runIf(available)("nativeBackend.optimizer", () => {
-  const n = 100_003; // large enough for the parallel path, odd to leave a remainder
+  // Past the parallel threshold (kParallel = 2^17, native/src/optim.cc), odd to leave a remainder.
+  const n = 150_001;
   const steps = 4;
 
   /** Run `steps` updates with the native kernel and the JS reference on identical state. */
