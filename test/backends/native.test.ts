@@ -77,7 +77,11 @@ describe.runIf(available)("nativeBackend", () => {
   it("runs small kernels on one thread and leaves the thread count as it was", () => {
     const before = nativeBackend.numThreads();
     tg.setBackend("native");
-    const y = tg.randn([100]).tanh().add(tg.randn([100])).sum();
+    const y = tg
+      .randn([100])
+      .tanh()
+      .add(tg.randn([100]))
+      .sum();
     tg.setBackend("js");
     expect(Number.isFinite(y.item())).toBe(true);
     expect(nativeBackend.numThreads()).toBe(before);
