@@ -23,7 +23,8 @@ export interface MachineInfo {
   node: string;
 }
 
-function cpuinfo(): string {
+/** The text of /proc/cpuinfo, or "" where there is none. */
+export function cpuinfo(): string {
   try {
     return readFileSync("/proc/cpuinfo", "utf8");
   } catch {

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { cpuinfo } from "./machine.ts";
 
 /** A peak measurement: GFLOP/s, or why there is none. */
 export type Peak = { gflops: number } | { unavailable: string };
@@ -33,10 +34,21 @@ export function parsePeak(stdout: string): number | undefined {
 
 let built: Promise<string> | undefined;
 
-/** Build fma-peak.cc (cached in the OS temp directory by the source's hash); the binary's path. */
+/**
+ * Build fma-peak.cc, cached in the OS temp directory by the source's and the CPU's hash (the
+ * binary is built for this CPU's instruction set); the binary's path.
+ */
 function build(source: string): Promise<string> {
   built ??= (async () => {
-    const hash = createHash("sha256").update(readFileSync(source)).digest("hex").slice(0, 12);
+    const hash = createHash("sha256")
+      .update(readFileSync(source))
+      .update(
+        cpuinfo()
+          .match(/^(model name|flags)\s*:.*$/gm)
+          ?.join("\n") ?? "",
+      )
+      .digest("hex")
+      .slice(0, 12);
     const bin = join(os.tmpdir(), `tsgrad-fma-peak-${hash}`);
     if (existsSync(bin)) return bin;
     const tmp = `${bin}.${process.pid}`;
