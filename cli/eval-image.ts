@@ -78,11 +78,8 @@ export const command: Command = {
     const precision = (f.matmulPrecision ??
       meta.config.matmulPrecision ??
       "highest") as tg.MatmulPrecision;
-    const before = tg.getFloat32MatmulPrecision();
-    tg.setFloat32MatmulPrecision(precision);
-    let r: ReturnType<typeof tg.vision.evaluate>;
-    try {
-      r = tg.vision.evaluate(
+    const r = tg.withFloat32MatmulPrecision(precision, () =>
+      tg.vision.evaluate(
         model,
         ds,
         tg.vision.imageTransforms(
@@ -91,12 +88,9 @@ export const command: Command = {
           false,
         ),
         { views, shift: meta.config.cropPadding },
-      );
-    } finally {
-      tg.setFloat32MatmulPrecision(before);
-    }
-    // Whether products really ran in bfloat16 (the native backend on an AVX512-BF16/AMX CPU).
-    const bf16 = precision === "medium" && tg.getBackend().info?.().bf16 === true;
+      ),
+    );
+    const bf16 = tg.bf16Products(precision);
     if (f.json) {
       console.log(
         JSON.stringify({

@@ -134,6 +134,8 @@ export {
   MATMUL_PRECISIONS,
   setFloat32MatmulPrecision,
   getFloat32MatmulPrecision,
+  withFloat32MatmulPrecision,
+  bf16Products,
 } from "./backends/backend.ts";
 export { jsBackend } from "./backends/js/index.ts";
 export { nativeBackend } from "./backends/native/index.ts";

@@ -163,6 +163,47 @@ export function getFloat32MatmulPrecision(): MatmulPrecision {
 }
 
 /**
+ * Run `f` at `precision`, then restore the previous setting — when `f` returns, throws, or (if
+ * it returns a promise) settles. A training run or an evaluation that fixes its own precision
+ * uses this, so the process-wide setting is the caller's again afterwards.
+ *
+ * @example
+ * const a = tg.randn([64, 64]);
+ * const y = tg.withFloat32MatmulPrecision("medium", () => a.matmul(a));
+ * console.log(tg.getFloat32MatmulPrecision()); // "highest" again
+ */
+export function withFloat32MatmulPrecision<T>(precision: MatmulPrecision, f: () => T): T {
+  const before = matmulPrecision;
+  setFloat32MatmulPrecision(precision);
+  let result: T;
+  try {
+    result = f();
+  } catch (e) {
+    matmulPrecision = before;
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.finally(() => {
+      matmulPrecision = before;
+    }) as T;
+  }
+  matmulPrecision = before;
+  return result;
+}
+
+/**
+ * Whether float32 products at `precision` (default: the current setting) really run in
+ * bfloat16 on the active backend: "medium" on a backend that reports `info().bf16` (the native
+ * backend on an AVX512-BF16 or AMX CPU). Elsewhere "medium" computes in float32.
+ *
+ * @example
+ * console.log(tg.bf16Products("highest")); // false
+ */
+export function bf16Products(precision: MatmulPrecision = matmulPrecision): boolean {
+  return precision === "medium" && getBackend().info?.().bf16 === true;
+}
+
+/**
  * Look up a registered backend by name (available or not).
  *
  * @example

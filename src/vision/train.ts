@@ -11,9 +11,9 @@ import type { TransformSpec } from "../data/transforms.ts";
 import {
   MATMUL_PRECISIONS,
   type MatmulPrecision,
+  bf16Products,
   getBackend,
-  getFloat32MatmulPrecision,
-  setFloat32MatmulPrecision,
+  withFloat32MatmulPrecision,
 } from "../backends/backend.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
 import { type Run, openRun } from "../io/runs.ts";
@@ -470,13 +470,7 @@ export async function trainImageClassifier(
   const cfg: ImageTrainConfig = { ...defaultImageConfig, ...cfgIn };
   validateImageConfig(cfg);
   // The run's precision holds for its training and evaluation only.
-  const before = getFloat32MatmulPrecision();
-  setFloat32MatmulPrecision(cfg.matmulPrecision);
-  try {
-    return await train(cfg, opts);
-  } finally {
-    setFloat32MatmulPrecision(before);
-  }
+  return withFloat32MatmulPrecision(cfg.matmulPrecision, () => train(cfg, opts));
 }
 
 async function train(cfg: ImageTrainConfig, opts: TrainImageOptions): Promise<ImageTrainResult> {
@@ -711,7 +705,7 @@ async function train(cfg: ImageTrainConfig, opts: TrainImageOptions): Promise<Im
     threads: getBackend().numThreads?.() ?? 1,
     matmulPrecision: cfg.matmulPrecision,
     // Whether products really ran in bfloat16 (the native backend on an AVX512-BF16/AMX CPU).
-    bf16Compute: cfg.matmulPrecision === "medium" && getBackend().info?.().bf16 === true,
+    bf16Compute: bf16Products(cfg.matmulPrecision),
     parameters: model.numParameters(),
     trainImages: trainSet.length,
     valImages: valSet?.length ?? 0,

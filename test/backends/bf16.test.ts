@@ -52,6 +52,47 @@ function on<T>(name: string, f: () => T): T {
   return f();
 }
 
+describe("withFloat32MatmulPrecision", () => {
+  it("restores the caller's setting after a return, a throw and a settled promise", async () => {
+    tg.setFloat32MatmulPrecision("high");
+    expect(tg.withFloat32MatmulPrecision("medium", () => tg.getFloat32MatmulPrecision())).toBe(
+      "medium",
+    );
+    expect(tg.getFloat32MatmulPrecision()).toBe("high");
+    expect(() =>
+      tg.withFloat32MatmulPrecision("medium", () => {
+        throw new Error("inside");
+      }),
+    ).toThrow("inside");
+    expect(tg.getFloat32MatmulPrecision()).toBe("high");
+    const pending = tg.withFloat32MatmulPrecision("medium", async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      return tg.getFloat32MatmulPrecision();
+    });
+    // Still the run's precision while the promise is pending; the caller's once it settles.
+    expect(tg.getFloat32MatmulPrecision()).toBe("medium");
+    expect(await pending).toBe("medium");
+    expect(tg.getFloat32MatmulPrecision()).toBe("high");
+    await expect(
+      tg.withFloat32MatmulPrecision("medium", () => Promise.reject(new Error("later"))),
+    ).rejects.toThrow("later");
+    expect(tg.getFloat32MatmulPrecision()).toBe("high");
+    expect(() => tg.withFloat32MatmulPrecision("low" as tg.MatmulPrecision, () => 1)).toThrow(
+      /unknown precision/,
+    );
+    expect(tg.getFloat32MatmulPrecision()).toBe("high");
+  });
+
+  it("says whether products run in bf16 on the active backend", () => {
+    expect(on("js", () => tg.bf16Products("medium"))).toBe(false);
+    if (!nativeBackend.available()) return;
+    expect(on("native", () => tg.bf16Products("highest"))).toBe(false);
+    expect(on("native", () => tg.bf16Products("medium"))).toBe(bf16);
+    tg.setFloat32MatmulPrecision("medium");
+    expect(on("native", () => tg.bf16Products())).toBe(bf16);
+  });
+});
+
 describe("setFloat32MatmulPrecision", () => {
   it("rejects an unknown precision, naming the choices", () => {
     expect(() => tg.setFloat32MatmulPrecision("low" as tg.MatmulPrecision)).toThrow(

@@ -74,7 +74,7 @@ describe.runIf(available)("nativeBackend", () => {
     expect(r.stdout.trim()).toBe("system default");
   });
 
-  it("runs small kernels on one thread and leaves the thread count as it was", () => {
+  it("leaves the thread count as it was after small kernels (which run on one thread)", () => {
     const before = nativeBackend.numThreads();
     tg.setBackend("native");
     const y = tg
