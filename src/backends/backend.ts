@@ -170,7 +170,7 @@ export function getFloat32MatmulPrecision(): MatmulPrecision {
  * @example
  * const a = tg.randn([64, 64]);
  * const y = tg.withFloat32MatmulPrecision("medium", () => a.matmul(a));
- * console.log(tg.getFloat32MatmulPrecision()); // "highest" again
+ * console.log(y.shape, tg.getFloat32MatmulPrecision()); // [64, 64] "highest"
  */
 export function withFloat32MatmulPrecision<T>(precision: MatmulPrecision, f: () => T): T {
   const before = matmulPrecision;
