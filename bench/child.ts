@@ -4,7 +4,7 @@
  * prints one `RESULT_MARKER` line on stdout and logs on stderr. Only the peer's own module is
  * imported, so the process's peak RSS is that framework's.
  */
-import { measure, seededUniform } from "./lib/measure.ts";
+import { measure, seededUniform } from "./lib/measure.js";
 import {
   type CheckResult,
   type ChildRequest,
@@ -12,14 +12,14 @@ import {
   type Figure,
   PeerAbsent,
   RESULT_MARKER,
-} from "./lib/protocol.ts";
-import { LSTM_LM, lstmFlopsPerToken, modelFlopsPerImage } from "./lib/specs.ts";
-import type { NodePeer, Sgemm } from "./peers/peer.ts";
+} from "./lib/protocol.js";
+import { LSTM_LM, lstmFlopsPerToken, modelFlopsPerImage } from "./lib/specs.js";
+import type { NodePeer, Sgemm } from "./peers/peer.js";
 
 async function loadPeer(name: ChildRequest["peer"]): Promise<NodePeer> {
-  if (name.startsWith("tsgrad")) return (await import("./peers/tsgrad.ts")).peer;
-  if (name.startsWith("tfjs")) return (await import("./peers/tfjs.ts")).peer;
-  if (name.startsWith("jax-js")) return (await import("./peers/jax.ts")).peer;
+  if (name.startsWith("tsgrad")) return (await import("./peers/tsgrad.js")).peer;
+  if (name.startsWith("tfjs")) return (await import("./peers/tfjs.js")).peer;
+  if (name.startsWith("jax-js")) return (await import("./peers/jax.js")).peer;
   throw new Error(`${name} is not a Node peer`);
 }
 

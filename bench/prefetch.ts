@@ -12,7 +12,7 @@
  * wall time and the time the main thread sat waiting for data; the busy-wait overshoots when the
  * machine is oversubscribed, so compare stall times rather than wall times on a loaded machine.
  */
-import * as tg from "../src/index.ts";
+import * as tg from "../src/index.js";
 
 const args = process.argv.slice(2);
 const useSample = args.includes("--sample");

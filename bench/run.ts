@@ -15,9 +15,9 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { alexnetSpec } from "./lib/alexnet-spec.ts";
-import { gitInfo, loadAverage, machineInfo, packageVersions } from "./lib/machine.ts";
-import { type Peak, measurePeak } from "./lib/peak.ts";
+import { alexnetSpec } from "./lib/alexnet-spec.js";
+import { gitInfo, loadAverage, machineInfo, packageVersions } from "./lib/machine.js";
+import { type Peak, measurePeak } from "./lib/peak.js";
 import {
   type ChildRequest,
   type ChildResult,
@@ -27,10 +27,10 @@ import {
   RESULT_MARKER,
   WORKLOADS,
   type WorkloadName,
-} from "./lib/protocol.ts";
-import { type RunRecord, childToRecord, mergeRounds, ratios, renderReport } from "./lib/report.ts";
-import { cnnSpec, lstmFlopsPerToken, modelFlopsPerImage, support } from "./lib/specs.ts";
-import { buildTfjsBundle } from "./lib/tfjs-bundle.ts";
+} from "./lib/protocol.js";
+import { type RunRecord, childToRecord, mergeRounds, ratios, renderReport } from "./lib/report.js";
+import { cnnSpec, lstmFlopsPerToken, modelFlopsPerImage, support } from "./lib/specs.js";
+import { buildTfjsBundle } from "./lib/tfjs-bundle.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as tg from "../src/index.ts";
+import * as tg from "../src/index.js";
 
 const SEED = 20170825; // Fashion-MNIST's arXiv submission date
 const PER_CLASS = { train: 500, test: 100 };

@@ -8,10 +8,10 @@
  * y.backward();
  * console.log(x.grad!.toArray()); // [[7, 11], [9, 13]]
  */
-import { jsBackend } from "./backends/js/index.ts";
-import { nativeBackend, nativeBulkUniform } from "./backends/native/index.ts";
-import { registerBackend, setDefaultBackendChooser } from "./backends/backend.ts";
-import { setBulkUniformKernel } from "./tensor/random.ts";
+import { jsBackend } from "./backends/js/index.js";
+import { nativeBackend, nativeBulkUniform } from "./backends/native/index.js";
+import { registerBackend, setDefaultBackendChooser } from "./backends/backend.js";
+import { setBulkUniformKernel } from "./tensor/random.js";
 
 // The oneDNN addon is optional: it is probed lazily, and where it cannot load (a browser, a
 // machine without libdnnl) the reference backend is the default.
@@ -21,9 +21,9 @@ setDefaultBackendChooser(() => (nativeBackend.available() ? nativeBackend : jsBa
 // it is there, whatever the backend: the numbers are the same, drawn several times sooner.
 setBulkUniformKernel(nativeBulkUniform);
 
-export { Tensor, type TensorLike, type NestedArray } from "./tensor/tensor.ts";
-export { type DType, type TypedArray } from "./tensor/dtype.ts";
-export { TsgradError } from "./tensor/errors.ts";
+export { Tensor, type TensorLike, type NestedArray } from "./tensor/tensor.js";
+export { type DType, type TypedArray } from "./tensor/dtype.js";
+export { TsgradError } from "./tensor/errors.js";
 export {
   Generator,
   manualSeed,
@@ -31,7 +31,7 @@ export {
   setBulkUniformKernel,
   type BulkUniformKernel,
   type GeneratorState,
-} from "./tensor/random.ts";
+} from "./tensor/random.js";
 export {
   tensor,
   zeros,
@@ -51,10 +51,10 @@ export {
   randnLike,
   type CreateOptions,
   type RandomOptions,
-} from "./tensor/creation.ts";
-export { scalar } from "./tensor/scalar.ts";
-export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from "./tensor/autograd.ts";
-export { grad, valueAndGrad, type Differentiable } from "./tensor/transforms.ts";
+} from "./tensor/creation.js";
+export { scalar } from "./tensor/scalar.js";
+export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from "./tensor/autograd.js";
+export { grad, valueAndGrad, type Differentiable } from "./tensor/transforms.js";
 export {
   neg,
   exp,
@@ -109,18 +109,18 @@ export {
   contiguous,
   cast,
   sumTo,
-} from "./ops/ops.ts";
-export { variance as var } from "./ops/ops.ts";
+} from "./ops/ops.js";
+export { variance as var } from "./ops/ops.js";
 export {
   type Prim,
   type PrimParams,
   type View,
   type Kernel,
   type KernelTable,
-} from "./ops/primitives.ts";
-export { rules } from "./ops/rules.ts";
-export { run } from "./ops/dispatch.ts";
-export { fused, type FusedKernel, type FusedResult } from "./ops/fused.ts";
+} from "./ops/primitives.js";
+export { rules } from "./ops/rules.js";
+export { run } from "./ops/dispatch.js";
+export { fused, type FusedKernel, type FusedResult } from "./ops/fused.js";
 export {
   type Backend,
   registerBackend,
@@ -136,20 +136,20 @@ export {
   getFloat32MatmulPrecision,
   withFloat32MatmulPrecision,
   bf16Products,
-} from "./backends/backend.ts";
-export { jsBackend } from "./backends/js/index.ts";
-export { nativeBackend } from "./backends/native/index.ts";
-export * as F from "./nn/functional.ts";
-export * as nn from "./nn/index.ts";
-export * as optim from "./optim/index.ts";
-export * as data from "./data/index.ts";
-export * as io from "./io/index.ts";
-export * as text from "./text/index.ts";
-export * as report from "./report/index.ts";
-export * as models from "./models/index.ts";
-export * as analysis from "./analysis/index.ts";
-export * as train from "./train/index.ts";
-export * as vision from "./vision/index.ts";
-export * as lm from "./lm/index.ts";
-export * as w2s from "./w2s/index.ts";
-export * as translate from "./translate/index.ts";
+} from "./backends/backend.js";
+export { jsBackend } from "./backends/js/index.js";
+export { nativeBackend } from "./backends/native/index.js";
+export * as F from "./nn/functional.js";
+export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";
+export * as data from "./data/index.js";
+export * as io from "./io/index.js";
+export * as text from "./text/index.js";
+export * as report from "./report/index.js";
+export * as models from "./models/index.js";
+export * as analysis from "./analysis/index.js";
+export * as train from "./train/index.js";
+export * as vision from "./vision/index.js";
+export * as lm from "./lm/index.js";
+export * as w2s from "./w2s/index.js";
+export * as translate from "./translate/index.js";

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import * as tg from "../src/index.ts";
+import * as tg from "../src/index.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -117,7 +117,7 @@ const AsyncFunction = (
   Object.getPrototypeOf(async () => {}) as { constructor: new (...args: string[]) => AsyncFn }
 ).constructor;
 
-const examples = ["src", "cli"].flatMap((d) => sourceFiles(join(ROOT, d))).flatMap(extractExamples);
+const examples = ["src"].flatMap((d) => sourceFiles(join(ROOT, d))).flatMap(extractExamples);
 
 describe("JSDoc examples", () => {
   it("exist", () => {

@@ -4,8 +4,8 @@
  * (`test/backends/conformance.test.ts`). It is typed `{ [P in Prim]: … }`, so a new primitive
  * without a spec row does not compile.
  */
-import type { Prim, PrimParams } from "../src/index.ts";
-import type { InputSpec } from "./helpers/gradcheck.ts";
+import type { Prim, PrimParams } from "../src/index.js";
+import type { InputSpec } from "./helpers/gradcheck.js";
 
 export interface PrimSpec<P extends Prim> {
   name: string;

@@ -4,9 +4,9 @@
  * the model changes every peer's model with it. Imported by the orchestrator only, so the peers'
  * child processes never load tsgrad.
  */
-import * as tg from "../../src/index.ts";
-import type { ModelSpec } from "./protocol.ts";
-import { ALEXNET, type LayerSpec } from "./specs.ts";
+import * as tg from "../../src/index.js";
+import type { ModelSpec } from "./protocol.js";
+import { ALEXNET, type LayerSpec } from "./specs.js";
 
 function single(k: number | readonly number[], what: string): number {
   const v = typeof k === "number" ? k : k[0]!;

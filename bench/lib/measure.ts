@@ -2,7 +2,7 @@
  * Timing for the Node children: warm-up steps (excluded), then timed windows of whole steps; the
  * figure is the median window throughput. `peers/torch_peer.py` implements the same loop.
  */
-import type { Figure, TimingOptions } from "./protocol.ts";
+import type { Figure, TimingOptions } from "./protocol.js";
 
 /** Median of a non-empty list. */
 export function median(xs: readonly number[]): number {

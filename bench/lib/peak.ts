@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { cpuinfo } from "./machine.ts";
+import { cpuinfo } from "./machine.js";
 
 /** A peak measurement: GFLOP/s, or why there is none. */
 export type Peak = { gflops: number } | { unavailable: string };

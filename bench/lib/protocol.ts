@@ -7,7 +7,7 @@
  * `RESULT_MARKER` on stdout (its logs go to stderr). The Python child (`peers/torch_peer.py`)
  * speaks the same protocol.
  */
-import type { LayerSpec } from "./specs.ts";
+import type { LayerSpec } from "./specs.js";
 
 /** Frameworks (and configurations of them) the benchmark knows. */
 export const PEERS = [

@@ -1,8 +1,8 @@
 /** Terminal tables for a benchmark run: raw figures, peak RSS, tsgrad/peer ratios, checks. */
-import type { MachineInfo } from "./machine.ts";
-import { median } from "./measure.ts";
-import type { Peak } from "./peak.ts";
-import type { CheckResult, ChildResult, Figure, PeerName, WorkloadName } from "./protocol.ts";
+import type { MachineInfo } from "./machine.js";
+import { median } from "./measure.js";
+import type { Peak } from "./peak.js";
+import type { CheckResult, ChildResult, Figure, PeerName, WorkloadName } from "./protocol.js";
 
 /** One framework × workload child, as the run records it. */
 export interface RunRecord {

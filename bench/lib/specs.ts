@@ -3,7 +3,7 @@
  * a layer list (`ModelSpec`) that each peer turns into its own modules, the LSTM LM's sizes, the
  * analytic FLOP counts behind "achieved GFLOP/s", and which peer runs which workload.
  */
-import type { ModelSpec, PeerName, WorkloadName } from "./protocol.ts";
+import type { ModelSpec, PeerName, WorkloadName } from "./protocol.js";
 
 /** One layer of a feed-forward model (PyTorch semantics; NCHW). */
 export type LayerSpec =

@@ -8,10 +8,10 @@
  * jax-js arrays are reference-counted with move semantics: a function consumes the arrays passed
  * to it, so `.ref` marks every use that must leave the array alive.
  */
-import { syntheticBatch } from "../lib/measure.ts";
-import { type ChildRequest, type ModelSpec, PeerAbsent } from "../lib/protocol.ts";
-import type { NodePeer, PeerSetup, Sgemm, Trainer } from "./peer.ts";
-import { installWorkerShim } from "./worker-shim.ts";
+import { syntheticBatch } from "../lib/measure.js";
+import { type ChildRequest, type ModelSpec, PeerAbsent } from "../lib/protocol.js";
+import type { NodePeer, PeerSetup, Sgemm, Trainer } from "./peer.js";
+import { installWorkerShim } from "./worker-shim.js";
 
 import type * as JaxModule from "@jax-js/jax";
 

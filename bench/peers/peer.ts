@@ -1,5 +1,5 @@
 /** The interface each Node peer module (tsgrad, tfjs, jax-js) implements for `bench/child.ts`. */
-import type { CheckResult, ChildRequest } from "../lib/protocol.ts";
+import type { CheckResult, ChildRequest } from "../lib/protocol.js";
 
 export interface PeerSetup {
   /** Threads the framework computes with (after applying `--threads`). */

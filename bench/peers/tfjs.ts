@@ -17,17 +17,17 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as T from "@tensorflow/tfjs-core";
 import type * as TfCpu from "@tensorflow/tfjs-backend-cpu";
 import type * as TfWasm from "@tensorflow/tfjs-backend-wasm";
-import { syntheticBatch } from "../lib/measure.ts";
+import { syntheticBatch } from "../lib/measure.js";
 import {
   type CheckResult,
   type ChildRequest,
   type ModelSpec,
   PeerAbsent,
-} from "../lib/protocol.ts";
-import { LSTM_LM } from "../lib/specs.ts";
-import { buildTfjsBundle, wasmBinaryDir } from "../lib/tfjs-bundle.ts";
-import type { NodePeer, PeerSetup, Sgemm, Trainer } from "./peer.ts";
-import { registerWasmTrainingKernels } from "./tfjs-wasm-kernels.ts";
+} from "../lib/protocol.js";
+import { LSTM_LM } from "../lib/specs.js";
+import { buildTfjsBundle, wasmBinaryDir } from "../lib/tfjs-bundle.js";
+import type { NodePeer, PeerSetup, Sgemm, Trainer } from "./peer.js";
+import { registerWasmTrainingKernels } from "./tfjs-wasm-kernels.js";
 
 /** The tfjs bundle's exports (`lib/tfjs-bundle.ts`): tfjs-core plus both backends. */
 export type Tfjs = typeof T & { wasmBackend: typeof TfWasm; cpuBackend: typeof TfCpu };

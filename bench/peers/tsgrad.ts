@@ -5,11 +5,11 @@
  * AlexNet recipe, `tg.nn.Embedding` + `tg.nn.LSTM` + `tg.nn.Linear` for the LSTM LM, and
  * `tg.optim` for the updates.
  */
-import * as tg from "../../src/index.ts";
-import { syntheticBatch } from "../lib/measure.ts";
-import { type ChildRequest, type ModelSpec, PeerAbsent } from "../lib/protocol.ts";
-import { ALEXNET, LSTM_LM, type LayerSpec } from "../lib/specs.ts";
-import type { NodePeer, PeerSetup, Sgemm, Trainer } from "./peer.ts";
+import * as tg from "../../src/index.js";
+import { syntheticBatch } from "../lib/measure.js";
+import { type ChildRequest, type ModelSpec, PeerAbsent } from "../lib/protocol.js";
+import { ALEXNET, LSTM_LM, type LayerSpec } from "../lib/specs.js";
+import type { NodePeer, PeerSetup, Sgemm, Trainer } from "./peer.js";
 
 function selectBackend(req: ChildRequest): Promise<PeerSetup> {
   const name = req.peer === "tsgrad-native" ? "native" : "js";

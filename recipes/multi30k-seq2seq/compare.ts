@@ -10,7 +10,7 @@
  * defaults: runs, multi30k-seq2seq.
  */
 import { readFileSync } from "node:fs";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const [root = "runs", experiment = "multi30k-seq2seq"] = process.argv.slice(2);
 const fmt = (v: unknown, digits = 2) => (typeof v === "number" ? v.toFixed(digits) : "—");

@@ -4,8 +4,8 @@
  * L(N, D) = E + A·N^(−α) + B·D^(−β) (Hoffmann et al. 2022), with bootstrap confidence intervals.
  * Small and dependency-free: the problems have 3–5 parameters and tens of points.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { Generator } from "../tensor/random.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { Generator } from "../tensor/random.js";
 
 export interface LeastSquaresResult {
   params: number[];

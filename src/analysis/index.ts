@@ -8,4 +8,4 @@ export {
   type PowerLawFit,
   type ChinchillaFit,
   type Interval,
-} from "./fit.ts";
+} from "./fit.js";

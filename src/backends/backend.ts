@@ -8,11 +8,11 @@
  * all of them and is the specification the conformance suite checks every other backend
  * against — plus optional fused kernels for composite ops (`src/ops/fused.ts`).
  */
-import type { KernelTable } from "../ops/primitives.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { FusedKernels } from "../ops/fused.ts";
-import type { OptimizerKernels } from "../optim/kernels.ts";
-import { jsBackend } from "./js/index.ts";
+import type { KernelTable } from "../ops/primitives.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { FusedKernels } from "../ops/fused.js";
+import type { OptimizerKernels } from "../optim/kernels.js";
+import { jsBackend } from "./js/index.js";
 
 export interface Backend {
   /** Registry name, e.g. "js" or "native". */

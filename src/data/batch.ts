@@ -6,9 +6,9 @@
  * uninterrupted one. Kept free of tensor imports so the worker loads little.
  * Internal to tg.data (not exported from the public entry).
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { Generator } from "../tensor/random.ts";
-import { type Image, type Transform, applyTransforms } from "./transforms.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { Generator } from "../tensor/random.js";
+import { type Image, type Transform, applyTransforms } from "./transforms.js";
 
 /** The dataset pixels a batch is cut from: uint8 NCHW storage and the per-image shape. */
 export interface PixelSource {

@@ -4,11 +4,11 @@
  * already the CHW layout of `ImageDataset`, so records are copied without reordering.
  * `parseCifar` works on bytes anywhere; `readCifarFiles` and `loadCifar10` are Node wrappers.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { ImageDataset, sharedBytes } from "./dataset.ts";
-import { readMaybeGzip } from "./idx.ts";
-import { type DatasetOptions, resolveDataset } from "./locate.ts";
-import { nodeFs, nodePath } from "./node.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { ImageDataset, sharedBytes } from "./dataset.js";
+import { readMaybeGzip } from "./idx.js";
+import { type DatasetOptions, resolveDataset } from "./locate.js";
+import { nodeFs, nodePath } from "./node.js";
 
 /** The ten CIFAR-10 classes, in label order. */
 export const CIFAR10_CLASSES: readonly string[] = [

@@ -7,8 +7,8 @@
  * `[B, C, H, W]`, so collating is a copy and a scale. Subsets and splits share the pixel storage
  * and keep an index map instead of copying.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { type Generator, defaultGenerator } from "../tensor/random.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { type Generator, defaultGenerator } from "../tensor/random.js";
 
 /**
  * Where a typed array of `n` elements should live: on a `SharedArrayBuffer` when the platform has

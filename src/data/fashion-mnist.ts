@@ -5,9 +5,9 @@
  * `"fashion-mnist-sample"` bundled with tsgrad is a class-balanced 5 000 / 1 000 subset of it
  * (see data/fashion-mnist-sample/README.md).
  */
-import type { ImageDataset } from "./dataset.ts";
-import { readIdxDataset } from "./idx.ts";
-import { type DatasetOptions, type ResolvedDataset, resolveDataset } from "./locate.ts";
+import type { ImageDataset } from "./dataset.js";
+import { readIdxDataset } from "./idx.js";
+import { type DatasetOptions, type ResolvedDataset, resolveDataset } from "./locate.js";
 
 /** The ten Fashion-MNIST classes, in label order (torchvision's names). */
 export const FASHION_MNIST_CLASSES: readonly string[] = [

@@ -4,9 +4,9 @@
  * `parseIdx`/`encodeIdx` work on bytes and run anywhere; `readIdxFile`/`writeIdxFile` are the
  * Node wrappers, which also handle gzip (detected by its magic bytes, not by the file name).
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { ImageDataset, sharedBytes } from "./dataset.ts";
-import { nodeFs, nodeZlib } from "./node.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { ImageDataset, sharedBytes } from "./dataset.js";
+import { nodeFs, nodeZlib } from "./node.js";
 
 /** The element types an IDX file can hold, by their names in the IDX specification. */
 export type IdxDType = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";

@@ -7,9 +7,9 @@
  */
 import type * as JpegModule from "jpeg-js";
 import type * as PngModule from "pngjs";
-import { TsgradError } from "../tensor/errors.ts";
-import { ImageDataset, sharedBytes } from "./dataset.ts";
-import { nodeFs, nodePath, nodeRequire } from "./node.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { ImageDataset, sharedBytes } from "./dataset.js";
+import { nodeFs, nodePath, nodeRequire } from "./node.js";
 
 /** A decoded image: RGBA bytes, row-major (as both decoders return them). */
 export interface DecodedImage {

@@ -15,7 +15,7 @@ export {
   ImageDataset,
   randomSplit,
   sharedBytes,
-} from "./dataset.ts";
+} from "./dataset.js";
 export {
   type IdxDType,
   type IdxArray,
@@ -27,7 +27,7 @@ export {
   readIdxFile,
   writeIdxFile,
   readIdxDataset,
-} from "./idx.ts";
+} from "./idx.js";
 export {
   type CifarFormat,
   type CifarData,
@@ -36,14 +36,14 @@ export {
   parseCifar,
   readCifarFiles,
   loadCifar10,
-} from "./cifar.ts";
+} from "./cifar.js";
 export {
   type DecodedImage,
   type ImageFolderOptions,
   decodeImage,
   toChw,
   loadImageFolder,
-} from "./image-folder.ts";
+} from "./image-folder.js";
 export {
   type DatasetSpec,
   type DatasetOptions,
@@ -51,14 +51,14 @@ export {
   DATASETS,
   dataRoots,
   resolveDataset,
-} from "./locate.ts";
+} from "./locate.js";
 export {
   type FashionMnistName,
   type FashionMnistOptions,
   FASHION_MNIST_CLASSES,
   resolveFashionMnist,
   loadFashionMnist,
-} from "./fashion-mnist.ts";
+} from "./fashion-mnist.js";
 export {
   type Image,
   type Transform,
@@ -74,5 +74,5 @@ export {
   randomHorizontalFlip,
   transformedShape,
   applyTransforms,
-} from "./transforms.ts";
-export { type DataLoaderOptions, type Batch, type BatchStream, DataLoader } from "./loader.ts";
+} from "./transforms.js";
+export { type DataLoaderOptions, type Batch, type BatchStream, DataLoader } from "./loader.js";

@@ -8,14 +8,14 @@
  * needs only (seed, epoch, batch index) — and worker-built batches equal main-thread ones bit
  * for bit.
  */
-import { tensor } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { defaultGenerator } from "../tensor/random.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { buildBatchPixels, epochOrder } from "./batch.ts";
-import type { ImageDataset } from "./dataset.ts";
-import { WorkerPool } from "./prefetch.ts";
-import { type Transform, type TransformSpec, transformedShape } from "./transforms.ts";
+import { tensor } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import { defaultGenerator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { buildBatchPixels, epochOrder } from "./batch.js";
+import type { ImageDataset } from "./dataset.js";
+import { WorkerPool } from "./prefetch.js";
+import { type Transform, type TransformSpec, transformedShape } from "./transforms.js";
 
 /** Options of `new tg.data.DataLoader(dataset, options)`. */
 export interface DataLoaderOptions {

@@ -10,8 +10,8 @@
  * When none does, the `TsgradError` lists every folder searched and says how to get the data.
  * Node only.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { nodeFs, nodePath, nodeProcess, nodeUrl } from "./node.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { nodeFs, nodePath, nodeProcess, nodeUrl } from "./node.js";
 
 /** Where and how to find one dataset. */
 export interface DatasetSpec {

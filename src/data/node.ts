@@ -10,7 +10,7 @@ import type * as PathModule from "node:path";
 import type * as UrlModule from "node:url";
 import type * as WorkerThreadsModule from "node:worker_threads";
 import type * as ZlibModule from "node:zlib";
-import { TsgradError } from "../tensor/errors.ts";
+import { TsgradError } from "../tensor/errors.js";
 
 interface NodeProcess {
   getBuiltinModule?: (id: string) => unknown;

@@ -6,8 +6,8 @@
  * Internal to tg.data.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { type PixelSource, buildBatchPixels } from "./batch.ts";
-import type { TransformSpec } from "./transforms.ts";
+import { type PixelSource, buildBatchPixels } from "./batch.js";
+import type { TransformSpec } from "./transforms.js";
 
 /** What the loader passes as `workerData`. */
 export interface WorkerInit {

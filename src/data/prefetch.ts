@@ -9,10 +9,10 @@
  * the affected and all later batches on the main thread, with identical results.
  */
 import type { Worker } from "node:worker_threads";
-import type { PixelSource } from "./batch.ts";
-import { nodeWorkerThreads } from "./node.ts";
-import type { WorkerInit, WorkerReply, WorkerRequest } from "./prefetch-worker.ts";
-import type { TransformSpec } from "./transforms.ts";
+import type { PixelSource } from "./batch.js";
+import { nodeWorkerThreads } from "./node.js";
+import type { WorkerInit, WorkerReply, WorkerRequest } from "./prefetch-worker.js";
+import type { TransformSpec } from "./transforms.js";
 
 // A variable, not a literal: bundlers that rewrite `new URL("literal", import.meta.url)` must
 // not try to bundle a Node-only worker into a web build.

@@ -8,8 +8,8 @@
  * `normalize` computes `(x - mean[c]) / std[c]`; `randomCrop` zero-pads then crops a uniformly
  * placed window; `randomHorizontalFlip` mirrors the columns with probability `p`.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import type { Generator } from "../tensor/random.ts";
+import { TsgradError } from "../tensor/errors.js";
+import type { Generator } from "../tensor/random.js";
 
 /** A CHW image: uint8 pixels before `toTensor`, float32 after. */
 export interface Image {

@@ -2,8 +2,8 @@
  * Atomic file writes and checked reads (Node only). Every file tsgrad writes that must never be
  * seen half-written — checkpoints, configs, summaries, reports — goes through `writeFileAtomic`.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { errorMessage, nodeModule } from "./node.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { errorMessage, nodeModule } from "./node.js";
 
 /**
  * Write `data` to `path` so that a crash or kill at any moment leaves either the old file or the

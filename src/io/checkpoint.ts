@@ -15,10 +15,10 @@
  * mistaken for one of these markers. A tensor reachable twice (e.g. a model parameter also held
  * by the optimizer) is stored once and comes back as one object in both places.
  */
-import { Tensor } from "../tensor/tensor.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
-import { readFileBytes, writeFileAtomic } from "./atomic.ts";
+import { Tensor } from "../tensor/tensor.js";
+import { TsgradError } from "../tensor/errors.js";
+import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
+import { readFileBytes, writeFileAtomic } from "./atomic.js";
 
 /** What a checkpoint holds: a model state dict plus any JSON-like values, tensors allowed inside. */
 export interface CheckpointState {

@@ -1,7 +1,7 @@
 /** safetensors files on disk (Node only), written atomically. */
-import type { Tensor } from "../tensor/tensor.ts";
-import { type DecodedSafetensors, decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
-import { readFileBytes, writeFileAtomic } from "./atomic.ts";
+import type { Tensor } from "../tensor/tensor.js";
+import { type DecodedSafetensors, decodeSafetensors, encodeSafetensors } from "./safetensors.js";
+import { readFileBytes, writeFileAtomic } from "./atomic.js";
 
 /**
  * Write named tensors to a safetensors file, atomically (see `encodeSafetensors` for the layout).

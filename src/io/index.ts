@@ -9,16 +9,16 @@ export {
   type DecodedSafetensors,
   encodeSafetensors,
   decodeSafetensors,
-} from "./safetensors.ts";
-export { writeFileAtomic } from "./atomic.ts";
-export { saveSafetensors, loadSafetensors } from "./files.ts";
+} from "./safetensors.js";
+export { writeFileAtomic } from "./atomic.js";
+export { saveSafetensors, loadSafetensors } from "./files.js";
 export {
   type CheckpointState,
   encodeCheckpoint,
   decodeCheckpoint,
   saveCheckpoint,
   loadCheckpoint,
-} from "./checkpoint.ts";
+} from "./checkpoint.js";
 export {
   canonicalJson,
   configHash,
@@ -34,4 +34,4 @@ export {
   type MetricsRecord,
   type OpenRunOptions,
   type RunInfo,
-} from "./runs.ts";
+} from "./runs.js";

@@ -8,7 +8,7 @@ import type * as crypto from "node:crypto";
 import type * as fs from "node:fs";
 import type * as module from "node:module";
 import type * as path from "node:path";
-import { TsgradError } from "../tensor/errors.ts";
+import { TsgradError } from "../tensor/errors.js";
 
 /** The built-ins tsgrad uses, by id. */
 interface NodeModules {

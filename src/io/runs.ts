@@ -13,10 +13,10 @@
  * The config hash is the first 12 hex digits of the SHA-256 of the config's canonical JSON
  * (sorted keys, no whitespace), so it does not depend on key order or formatting.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
-import { readFileBytes, writeFileAtomic } from "./atomic.ts";
-import { errorMessage, nodeModule } from "./node.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
+import { readFileBytes, writeFileAtomic } from "./atomic.js";
+import { errorMessage, nodeModule } from "./node.js";
 
 /**
  * Canonical JSON: object keys sorted (by code unit), no whitespace, `undefined` properties

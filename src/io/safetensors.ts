@@ -14,9 +14,9 @@
  * data order. Decoding is as strict as the reference reader and says what is wrong and where.
  * Both functions are pure (no Node APIs), so they also run in a browser.
  */
-import { Tensor } from "../tensor/tensor.ts";
-import { type DType, type TypedArray, allocate } from "../tensor/dtype.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
+import { Tensor } from "../tensor/tensor.js";
+import { type DType, type TypedArray, allocate } from "../tensor/dtype.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
 
 /** The element types of the safetensors format, in the reference's order of increasing alignment. */
 export const SAFETENSORS_DTYPES = [

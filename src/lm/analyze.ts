@@ -10,21 +10,21 @@
  * per token × D including attention and the output layer, is listed per run as well: for the
  * smallest character models the output layer alone makes it several times larger than 6·N·D.
  */
-import { bootstrap, fitChinchilla, fitPowerLaw, type Interval } from "../analysis/fit.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { nodeModule } from "../io/node.ts";
-import { listRuns, readMetrics } from "../io/runs.ts";
-import { Report } from "../report/document.ts";
-import { saveFigure } from "../report/png.ts";
+import { bootstrap, fitChinchilla, fitPowerLaw, type Interval } from "../analysis/fit.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { nodeModule } from "../io/node.js";
+import { listRuns, readMetrics } from "../io/runs.js";
+import { Report } from "../report/document.js";
+import { saveFigure } from "../report/png.js";
 import {
   type FitCurve,
   type Highlight,
   type Series,
   lineChart,
   scatterChart,
-} from "../report/xy.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { LMSummary } from "./trainer.ts";
+} from "../report/xy.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { LMSummary } from "./trainer.js";
 
 /** One finished run, as the analysis sees it. */
 export interface ScalingPoint {

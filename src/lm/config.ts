@@ -7,8 +7,8 @@
  * Everything here decides the numbers a run produces, so all of it is hashed into the run folder's
  * name; operational settings (where runs go, how often to checkpoint) live in `TrainLMOptions`.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import type { TransformerLMConfig } from "../models/transformer-lm.ts";
+import { TsgradError } from "../tensor/errors.js";
+import type { TransformerLMConfig } from "../models/transformer-lm.js";
 
 /** How one config field is typed and documented. */
 export interface LMFieldSpec {

@@ -3,13 +3,13 @@
  * train/validation split (nanoGPT: first 90% / last 10%), random training windows, and the fixed,
  * seeded evaluation windows that make validation losses comparable across runs.
  */
-import { loadTinyShakespeare, readText } from "../text/corpus.ts";
-import { CharVocab } from "../text/char-vocab.ts";
-import { tensor } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { Generator } from "../tensor/random.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { nodeModule } from "../io/node.ts";
+import { loadTinyShakespeare, readText } from "../text/corpus.js";
+import { CharVocab } from "../text/char-vocab.js";
+import { tensor } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import { Generator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { nodeModule } from "../io/node.js";
 
 /** A tokenised corpus split for training. */
 export interface CharCorpus {

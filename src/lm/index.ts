@@ -16,7 +16,7 @@ export {
   type LMConfig,
   type LMFieldSpec,
   type ModelSize,
-} from "./config.ts";
+} from "./config.js";
 export {
   charCorpus,
   loadCharCorpus,
@@ -25,16 +25,16 @@ export {
   evalOffsets,
   type CharCorpus,
   type LMBatch,
-} from "./data.ts";
-export { lockRun } from "./lock.ts";
+} from "./data.js";
+export { lockRun } from "./lock.js";
 export {
   trainLM,
   type TrainLMOptions,
   type TrainLMResult,
   type LMSummary,
   type LMCheckpointExtra,
-} from "./trainer.ts";
-export { loadLM, sampleText, type LoadedLM, type SampleTextOptions } from "./sample.ts";
+} from "./trainer.js";
+export { loadLM, sampleText, type LoadedLM, type SampleTextOptions } from "./sample.js";
 export {
   FULL_SWEEP,
   QUICK_SWEEP,
@@ -52,7 +52,7 @@ export {
   type RunSweepOptions,
   type SweepResult,
   type CostAssumptions,
-} from "./sweep.ts";
+} from "./sweep.js";
 export {
   analyzeScaling,
   scalingFigures,
@@ -65,4 +65,4 @@ export {
   type HoldoutResult,
   type ChinchillaResult,
   type AnalyzeOptions,
-} from "./analyze.ts";
+} from "./analyze.js";

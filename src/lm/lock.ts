@@ -4,8 +4,8 @@
  * pid) makes the newcomer wait for it instead of both writing the same checkpoints and metrics.
  * A lock whose process no longer exists is stale and taken over.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { errorMessage, nodeModule } from "../io/node.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { errorMessage, nodeModule } from "../io/node.js";
 
 /** True if a process with this pid exists (signal 0 checks without sending anything). */
 function alive(pid: number): boolean {

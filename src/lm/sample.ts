@@ -2,16 +2,16 @@
  * Sampling text from a trained character LM. The checkpoint carries everything needed (model
  * weights, the run's config and its vocabulary), so sampling needs no access to the training text.
  */
-import { isRunFinished, latestCheckpoint } from "../io/runs.ts";
-import { loadCheckpoint } from "../io/checkpoint.ts";
-import { nodeModule } from "../io/node.ts";
-import { TransformerLM } from "../models/transformer-lm.ts";
-import { tensor } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { Generator } from "../tensor/random.ts";
-import { CharVocab } from "../text/char-vocab.ts";
-import { type LMConfig, modelConfigOf, resolveLMConfig } from "./config.ts";
-import type { LMCheckpointExtra } from "./trainer.ts";
+import { isRunFinished, latestCheckpoint } from "../io/runs.js";
+import { loadCheckpoint } from "../io/checkpoint.js";
+import { nodeModule } from "../io/node.js";
+import { TransformerLM } from "../models/transformer-lm.js";
+import { tensor } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import { Generator } from "../tensor/random.js";
+import { CharVocab } from "../text/char-vocab.js";
+import { type LMConfig, modelConfigOf, resolveLMConfig } from "./config.js";
+import type { LMCheckpointExtra } from "./trainer.js";
 
 /** A model restored for sampling. */
 export interface LoadedLM {

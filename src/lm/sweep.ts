@@ -6,14 +6,14 @@
  * processes by default (memory is isolated and a crash takes down one run, not the sweep), or
  * in-process. Every decision is appended to `<root>/<sweep>/sweep-log.jsonl`.
  */
-import { writeFileAtomic } from "../io/atomic.ts";
-import { errorMessage, nodeModule } from "../io/node.ts";
-import { isRunFinished, latestCheckpoint, openRun, runDir } from "../io/runs.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { TransformerLM } from "../models/transformer-lm.ts";
-import { Interrupt } from "../train/interrupt.ts";
-import { type LMConfig, parseModelSize, resolveLMConfig, sizeLabel, stepsOf } from "./config.ts";
-import { type TrainLMOptions, trainLM } from "./trainer.ts";
+import { writeFileAtomic } from "../io/atomic.js";
+import { errorMessage, nodeModule } from "../io/node.js";
+import { isRunFinished, latestCheckpoint, openRun, runDir } from "../io/runs.js";
+import { TsgradError } from "../tensor/errors.js";
+import { TransformerLM } from "../models/transformer-lm.js";
+import { Interrupt } from "../train/interrupt.js";
+import { type LMConfig, parseModelSize, resolveLMConfig, sizeLabel, stepsOf } from "./config.js";
+import { type TrainLMOptions, trainLM } from "./trainer.js";
 
 /** What to sweep. */
 export interface SweepSpec {

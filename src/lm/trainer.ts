@@ -5,25 +5,25 @@
  * checkpoints that resume exactly (model, optimizer, scheduler, both random generators, position),
  * and `summary.json` (which marks the run finished, so sweeps skip it).
  */
-import { getBackend } from "../backends/backend.ts";
-import { latestCheckpoint, openRun, readMetrics } from "../io/runs.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { loadCheckpoint } from "../io/checkpoint.ts";
-import { nodeModule } from "../io/node.ts";
-import { TransformerLM } from "../models/transformer-lm.ts";
-import { AdamW } from "../optim/adam.ts";
-import { clipGradNorm } from "../optim/clip.ts";
-import { CosineWithWarmup } from "../optim/lr-scheduler.ts";
-import { ProgressBar, type ProgressStream } from "../report/progress.ts";
-import { noGrad } from "../tensor/autograd.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { Generator, manualSeed } from "../tensor/random.ts";
-import type { CharVocabJSON } from "../text/char-vocab.ts";
-import { Interrupt } from "../train/interrupt.ts";
-import { loadTrainingState, saveTrainingState } from "../train/state.ts";
-import { type LMConfig, modelConfigOf, resolveLMConfig, sizeLabel, stepsOf } from "./config.ts";
-import { type CharCorpus, evalOffsets, loadCharCorpus, randomBatch, windowsAt } from "./data.ts";
-import { lockRun } from "./lock.ts";
+import { getBackend } from "../backends/backend.js";
+import { latestCheckpoint, openRun, readMetrics } from "../io/runs.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { loadCheckpoint } from "../io/checkpoint.js";
+import { nodeModule } from "../io/node.js";
+import { TransformerLM } from "../models/transformer-lm.js";
+import { AdamW } from "../optim/adam.js";
+import { clipGradNorm } from "../optim/clip.js";
+import { CosineWithWarmup } from "../optim/lr-scheduler.js";
+import { ProgressBar, type ProgressStream } from "../report/progress.js";
+import { noGrad } from "../tensor/autograd.js";
+import { TsgradError } from "../tensor/errors.js";
+import { Generator, manualSeed } from "../tensor/random.js";
+import type { CharVocabJSON } from "../text/char-vocab.js";
+import { Interrupt } from "../train/interrupt.js";
+import { loadTrainingState, saveTrainingState } from "../train/state.js";
+import { type LMConfig, modelConfigOf, resolveLMConfig, sizeLabel, stepsOf } from "./config.js";
+import { type CharCorpus, evalOffsets, loadCharCorpus, randomBatch, windowsAt } from "./data.js";
+import { lockRun } from "./lock.js";
 
 /** Where and how a run is carried out; none of this changes its numbers. */
 export interface TrainLMOptions {

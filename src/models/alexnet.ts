@@ -12,11 +12,11 @@
  * The module tree matches `torch.nn.Sequential` layouts (`features.N`, `classifier.N`), so its
  * state dict loads into the equivalent PyTorch model (see `torchSource()`).
  */
-import * as nn from "../nn/index.ts";
-import { normal_, zeros_, constant_, kaimingNormal_ } from "../nn/init.ts";
-import { windowOut } from "../ops/rules.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import * as nn from "../nn/index.js";
+import { normal_, zeros_, constant_, kaimingNormal_ } from "../nn/init.js";
+import { windowOut } from "../ops/rules.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 export interface AlexNetConfig {
   inChannels: number;

@@ -3,12 +3,12 @@
  * normalisation. A model exposes `encode`, `decodeStep` and `reorder`, so the search never sees its
  * internals.
  */
-import * as ops from "../ops/ops.ts";
-import { noGrad } from "../tensor/autograd.ts";
-import { tensor } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { Module } from "../nn/module.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import * as ops from "../ops/ops.js";
+import { noGrad } from "../tensor/autograd.js";
+import { tensor } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { Module } from "../nn/module.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 /** What a sequence-to-sequence model offers to a search. `S` is its decoder state. */
 export interface Seq2SeqDecoder<S> extends Module {

@@ -4,9 +4,9 @@
  * it uses ReLU and max-pooling instead of the paper's scaled tanh and trainable subsampling, and
  * pads the first convolution so 28×28 inputs behave like the paper's 32×32.
  */
-import * as nn from "../nn/index.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import * as nn from "../nn/index.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 export interface LeNet5Config {
   inChannels: number;

@@ -8,14 +8,14 @@
  * Attention is computed for all target steps in one batched matmul (the decoder does not feed the
  * attentional vector back as input), so training runs the decoder LSTM as one fused layer.
  */
-import { Dropout, Embedding, Linear } from "../nn/layers.ts";
-import { Module } from "../nn/module.ts";
-import { LSTM } from "../nn/rnn.ts";
-import { uniform_ } from "../nn/init.ts";
-import * as ops from "../ops/ops.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
-import { selectRows, type Seq2SeqDecoder } from "./decoding.ts";
+import { Dropout, Embedding, Linear } from "../nn/layers.js";
+import { Module } from "../nn/module.js";
+import { LSTM } from "../nn/rnn.js";
+import { uniform_ } from "../nn/init.js";
+import * as ops from "../ops/ops.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
+import { selectRows, type Seq2SeqDecoder } from "./decoding.js";
 
 export interface Seq2SeqAttentionConfig {
   srcVocab: number;

@@ -10,14 +10,14 @@
  * input of the output layer, so each prediction sees the source summary directly instead of only
  * through the decoder's state carried across time steps.
  */
-import { Dropout, Embedding, Linear } from "../nn/layers.ts";
-import { Module } from "../nn/module.ts";
-import { LSTM } from "../nn/rnn.ts";
-import { uniform_ } from "../nn/init.ts";
-import * as ops from "../ops/ops.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { selectRows, type Seq2SeqDecoder } from "./decoding.ts";
+import { Dropout, Embedding, Linear } from "../nn/layers.js";
+import { Module } from "../nn/module.js";
+import { LSTM } from "../nn/rnn.js";
+import { uniform_ } from "../nn/init.js";
+import * as ops from "../ops/ops.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { selectRows, type Seq2SeqDecoder } from "./decoding.js";
 
 export interface Seq2SeqConfig {
   srcVocab: number;

@@ -7,16 +7,16 @@
  *
  * Parameter names follow nanoGPT without its `transformer.` prefix (`wte.weight`, `h.0.attn.c_attn.weight`, …).
  */
-import { Embedding, LayerNorm, Linear, Dropout, GELU } from "../nn/layers.ts";
-import { Module } from "../nn/module.ts";
-import { normal_, zeros_ } from "../nn/init.ts";
-import * as F from "../nn/functional.ts";
-import * as ops from "../ops/ops.ts";
-import { noGrad } from "../tensor/autograd.ts";
-import { arange, tensor } from "../tensor/creation.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { type Generator, defaultGenerator } from "../tensor/random.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { Embedding, LayerNorm, Linear, Dropout, GELU } from "../nn/layers.js";
+import { Module } from "../nn/module.js";
+import { normal_, zeros_ } from "../nn/init.js";
+import * as F from "../nn/functional.js";
+import * as ops from "../ops/ops.js";
+import { noGrad } from "../tensor/autograd.js";
+import { arange, tensor } from "../tensor/creation.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { type Generator, defaultGenerator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 export interface TransformerLMConfig {
   vocabSize: number;

@@ -3,11 +3,11 @@
  * (Luong et al. 2015: "dot" and "general") scoring of a decoder query against encoder states,
  * with a padding mask. Each returns the context vector and the attention weights.
  */
-import { Linear } from "./layers.ts";
-import { Module } from "./module.ts";
-import * as ops from "../ops/ops.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { Linear } from "./layers.js";
+import { Module } from "./module.js";
+import * as ops from "../ops/ops.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 function attend(scores: Tensor, values: Tensor, mask: Tensor | null | undefined): [Tensor, Tensor] {
   // scores [B, T]; mask [B, T] bool (true = a real token). Masked scores get -inf before softmax.

@@ -3,15 +3,15 @@
  * primitives — it has no gradient code of its own — unless it routes through `fused()`, where a
  * backend may substitute a fused kernel that is tested against the composition.
  */
-import { fused } from "../ops/fused.ts";
-import * as ops from "../ops/ops.ts";
-import { run } from "../ops/dispatch.ts";
-import { arange, ones, zeros } from "../tensor/creation.ts";
-import { type DType, isFloating } from "../tensor/dtype.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { type Generator, defaultGenerator } from "../tensor/random.ts";
-import { noGrad } from "../tensor/autograd.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { fused } from "../ops/fused.js";
+import * as ops from "../ops/ops.js";
+import { run } from "../ops/dispatch.js";
+import { arange, ones, zeros } from "../tensor/creation.js";
+import { type DType, isFloating } from "../tensor/dtype.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { type Generator, defaultGenerator } from "../tensor/random.js";
+import { noGrad } from "../tensor/autograd.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 type Pair = number | readonly [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === "number" ? [v, v] : [v[0], v[1]]);
@@ -27,7 +27,7 @@ function reduce(loss: Tensor, reduction: Reduction, op: string): Tensor {
 
 // ------------------------------------------------------------------ activations
 
-export { relu, sigmoid, tanh, softmax, logSoftmax, pad } from "../ops/ops.ts";
+export { relu, sigmoid, tanh, softmax, logSoftmax, pad } from "../ops/ops.js";
 
 /**
  * Gaussian error linear unit: x·Φ(x) with the exact erf (default), or the tanh approximation.
@@ -733,4 +733,4 @@ export function scaledDotProductAttention(
   return ops.matmul(attn, v);
 }
 
-export { lstmLayer, gruLayer, type RecurrentLayerOptions } from "./rnn-functional.ts";
+export { lstmLayer, gruLayer, type RecurrentLayerOptions } from "./rnn-functional.js";

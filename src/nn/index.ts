@@ -6,7 +6,7 @@ export {
   isParameter,
   isBuffer,
   type LoadStateDictOptions,
-} from "./module.ts";
+} from "./module.js";
 export {
   Layer,
   Linear,
@@ -29,8 +29,8 @@ export {
   Sequential,
   type Conv2dOptions,
   type BatchNormOptions,
-} from "./layers.ts";
-export { CrossEntropyLoss, NLLLoss, MSELoss } from "./losses.ts";
-export { LSTM, GRU, LSTMCell, GRUCell, type RNNOptions, type RNNForwardOptions } from "./rnn.ts";
-export { AdditiveAttention, DotAttention } from "./attention.ts";
-export * as init from "./init.ts";
+} from "./layers.js";
+export { CrossEntropyLoss, NLLLoss, MSELoss } from "./losses.js";
+export { LSTM, GRU, LSTMCell, GRUCell, type RNNOptions, type RNNForwardOptions } from "./rnn.js";
+export { AdditiveAttention, DotAttention } from "./attention.js";
+export * as init from "./init.js";

@@ -2,9 +2,9 @@
  * `tg.nn.init`: in-place initialisers, as torch.nn.init. Each fills a tensor's storage from the
  * default generator (or the one given) and returns the tensor.
  */
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { type Generator, defaultGenerator } from "../tensor/random.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { type Generator, defaultGenerator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 type Nonlinearity = "linear" | "conv2d" | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu";
 

@@ -2,14 +2,14 @@
  * The standard layers (torch.nn names, constructor arguments and initialisation), each a thin
  * module over a `tg.F` function.
  */
-import * as F from "./functional.ts";
-import { Buffer, Module, Parameter } from "./module.ts";
-import { kaimingUniform_, normal_, uniform_ } from "./init.ts";
-import { ones, zeros } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { Generator } from "../tensor/random.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import * as ops from "../ops/ops.ts";
+import * as F from "./functional.js";
+import { Buffer, Module, Parameter } from "./module.js";
+import { kaimingUniform_, normal_, uniform_ } from "./init.js";
+import { ones, zeros } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { Generator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
+import * as ops from "../ops/ops.js";
 
 type Pair = number | readonly [number, number];
 

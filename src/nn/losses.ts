@@ -1,7 +1,7 @@
 /** Loss modules (torch.nn names) over the `tg.F` loss functions. */
-import * as F from "./functional.ts";
-import { Module } from "./module.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import * as F from "./functional.js";
+import { Module } from "./module.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 /**
  * Cross-entropy on logits, with `ignoreIndex`, `labelSmoothing` and class `weight`.

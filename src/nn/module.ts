@@ -4,9 +4,9 @@
  * a parameter (made with `Parameter`), a buffer (made with `Buffer`), a `Module`, or an array of
  * modules — so state-dict names are the PyTorch-style dotted paths `features.0.weight`.
  */
-import { noGrad } from "../tensor/autograd.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import { noGrad } from "../tensor/autograd.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
 
 const parameters = new WeakSet<Tensor>();
 const buffers = new WeakSet<Tensor>();

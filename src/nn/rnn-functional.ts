@@ -7,10 +7,10 @@
  * adds one fused [B, H] × [H, gates·H] matmul. Both route through `fused()`, so a backend with a
  * recurrent kernel (oneDNN's RNN primitive) can replace the whole layer.
  */
-import { fused } from "../ops/fused.ts";
-import * as ops from "../ops/ops.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import { fused } from "../ops/fused.js";
+import * as ops from "../ops/ops.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
 
 export interface RecurrentLayerOptions {
   /** Process the sequence from the last step to the first (the backward half of a bidirectional layer). */

@@ -4,14 +4,14 @@
  * layers, variable lengths, initial states) and the single-step `LSTMCell`, `GRUCell`. The layers
  * are `tg.F.lstmLayer` / `tg.F.gruLayer`, which a backend may run as one fused kernel.
  */
-import * as F from "./functional.ts";
-import { Module, Parameter } from "./module.ts";
-import { uniform_ } from "./init.ts";
-import * as ops from "../ops/ops.ts";
-import { zeros } from "../tensor/creation.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import type { Generator } from "../tensor/random.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import * as F from "./functional.js";
+import { Module, Parameter } from "./module.js";
+import { uniform_ } from "./init.js";
+import * as ops from "../ops/ops.js";
+import { zeros } from "../tensor/creation.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import type { Generator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 export interface RNNOptions {
   numLayers?: number;

@@ -6,14 +6,14 @@
  *      JS reference kernel when the backend lacks it or declines,
  *   4. records the tape node if any input requires grad.
  */
-import { getBackend, noteKernel } from "../backends/backend.ts";
-import { jsKernels } from "../backends/js/index.ts";
-import { record } from "../tensor/autograd.ts";
-import { allocate } from "../tensor/dtype.ts";
-import { numel } from "../tensor/shape.ts";
-import { Tensor } from "../tensor/tensor.ts";
-import type { Kernel, Prim, PrimParams } from "./primitives.ts";
-import { type Rule, rules } from "./rules.ts";
+import { getBackend, noteKernel } from "../backends/backend.js";
+import { jsKernels } from "../backends/js/index.js";
+import { record } from "../tensor/autograd.js";
+import { allocate } from "../tensor/dtype.js";
+import { numel } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+import type { Kernel, Prim, PrimParams } from "./primitives.js";
+import { type Rule, rules } from "./rules.js";
 
 /**
  * Run a primitive: the path every op takes (see the module comment). Most code calls the tensor ops instead.

@@ -10,10 +10,10 @@
  * composition again and differentiates that instead: gradients of gradients stay exact. Every
  * fused kernel is tested against its composition, values and gradients, by the conformance suite.
  */
-import { getBackend, noteKernel } from "../backends/backend.ts";
-import { run } from "./dispatch.ts";
-import { gradients, isGradEnabled, record } from "../tensor/autograd.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { getBackend, noteKernel } from "../backends/backend.js";
+import { run } from "./dispatch.js";
+import { gradients, isGradEnabled, record } from "../tensor/autograd.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 export interface FusedResult {
   outputs: Tensor[];

@@ -6,8 +6,8 @@
  *
  * `Tensor` methods delegate here; `tg.*` re-exports these functions.
  */
-import { type DType, isFloating, promoteTypes } from "../tensor/dtype.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
+import { type DType, isFloating, promoteTypes } from "../tensor/dtype.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
 import {
   broadcastShapes,
   inferShape,
@@ -15,12 +15,12 @@ import {
   normAxis,
   numel,
   sameShape,
-} from "../tensor/shape.ts";
-import { Tensor, type TensorLike } from "../tensor/tensor.ts";
-import { scalar } from "../tensor/scalar.ts";
-import { run } from "./dispatch.ts";
-import { fused } from "./fused.ts";
-import type { CmpOp, Prim } from "./primitives.ts";
+} from "../tensor/shape.js";
+import { Tensor, type TensorLike } from "../tensor/tensor.js";
+import { scalar } from "../tensor/scalar.js";
+import { run } from "./dispatch.js";
+import { fused } from "./fused.js";
+import type { CmpOp, Prim } from "./primitives.js";
 
 // ------------------------------------------------------------------ helpers
 

@@ -10,7 +10,7 @@
  *
  * This file imports nothing from the tensor front end: backends depend only on it.
  */
-import type { DType, TypedArray } from "../tensor/dtype.ts";
+import type { DType, TypedArray } from "../tensor/dtype.js";
 
 export type CmpOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 

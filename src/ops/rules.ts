@@ -7,13 +7,13 @@
  * Gradient rules are backend-independent: they call tensor ops, which dispatch to whatever
  * backend is active.
  */
-import { type DType, isFloating } from "../tensor/dtype.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { contiguousStrides, numel, sameShape } from "../tensor/shape.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import * as ops from "./ops.ts";
-import { run } from "./dispatch.ts";
-import type { Conv2dParams, Prim, PrimParams, View } from "./primitives.ts";
+import { type DType, isFloating } from "../tensor/dtype.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { contiguousStrides, numel, sameShape } from "../tensor/shape.js";
+import type { Tensor } from "../tensor/tensor.js";
+import * as ops from "./ops.js";
+import { run } from "./dispatch.js";
+import type { Conv2dParams, Prim, PrimParams, View } from "./primitives.js";
 
 export interface OutInfo {
   shape: number[];

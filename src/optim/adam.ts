@@ -1,7 +1,7 @@
 /** Adam and AdamW (torch.optim.Adam, torch.optim.AdamW), with AMSGrad. */
-import { TsgradError } from "../tensor/errors.ts";
-import { runOptimizerKernel } from "./kernels.ts";
-import { Optimizer, type ParamGroup, type ParamSlot, type Params } from "./optimizer.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { runOptimizerKernel } from "./kernels.js";
+import { Optimizer, type ParamGroup, type ParamSlot, type Params } from "./optimizer.js";
 
 /** Adam's / AdamW's hyper-parameters, all optional. */
 export interface AdamOptions {

@@ -1,6 +1,6 @@
 /** Gradient clipping (torch.nn.utils.clip_grad_norm_ and clip_grad_value_). */
-import { TsgradError } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
 
 /** Options of `clipGradNorm`. */
 export interface ClipGradNormOptions {

@@ -15,10 +15,10 @@ export {
   type SchedulerKeys,
   type StateObject,
   type StateValue,
-} from "./optimizer.ts";
-export { SGD, type SGDHyper, type SGDOptions } from "./sgd.ts";
-export { Adam, AdamW, type AdamHyper, type AdamOptions } from "./adam.ts";
-export { RMSprop, type RMSpropHyper, type RMSpropOptions } from "./rmsprop.ts";
+} from "./optimizer.js";
+export { SGD, type SGDHyper, type SGDOptions } from "./sgd.js";
+export { Adam, AdamW, type AdamHyper, type AdamOptions } from "./adam.js";
+export { RMSprop, type RMSpropHyper, type RMSpropOptions } from "./rmsprop.js";
 export {
   LRScheduler,
   LambdaLR,
@@ -37,10 +37,10 @@ export {
   type CosineAnnealingLROptions,
   type CosineWithWarmupOptions,
   type SequentialLROptions,
-} from "./lr-scheduler.ts";
-export { OneCycleLR, type OneCycleLROptions } from "./one-cycle.ts";
-export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from "./plateau.ts";
-export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from "./clip.ts";
+} from "./lr-scheduler.js";
+export { OneCycleLR, type OneCycleLROptions } from "./one-cycle.js";
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from "./plateau.js";
+export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from "./clip.js";
 export {
   jsOptimizerKernels,
   runOptimizerKernel,
@@ -49,4 +49,4 @@ export {
   type SgdKernelHyper,
   type AdamKernelHyper,
   type RmspropKernelHyper,
-} from "./kernels.ts";
+} from "./kernels.js";

@@ -11,7 +11,7 @@
  * falls back to these. Like primitive kernels, an override may return `false` to decline (for
  * example for a dtype it does not handle), and the JS loop runs instead.
  */
-import { getBackend, noteKernel } from "../backends/backend.ts";
+import { getBackend, noteKernel } from "../backends/backend.js";
 
 /** The storage of a floating tensor. Every array passed to one kernel call has the same type. */
 export type FloatArray = Float32Array | Float64Array;

@@ -11,9 +11,9 @@
  * - Most schedules are "chainable": each step scales the group's current lr, so changes made by
  *   other code or schedulers compose. `step(epoch)` jumps using the closed form where one exists.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import type { Optimizer, StateObject, StateValue } from "./optimizer.ts";
-import { checkOptionKeys } from "./options.ts";
+import { TsgradError } from "../tensor/errors.js";
+import type { Optimizer, StateObject, StateValue } from "./optimizer.js";
+import { checkOptionKeys } from "./options.js";
 
 /** Python's `%`, whose result takes the sign of the divisor (PyTorch's formulas rely on it). */
 function pyMod(a: number, n: number): number {

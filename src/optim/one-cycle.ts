@@ -1,8 +1,8 @@
 /** The 1cycle learning-rate policy (torch.optim.lr_scheduler.OneCycleLR). */
-import { TsgradError } from "../tensor/errors.ts";
-import { LRScheduler } from "./lr-scheduler.ts";
-import type { Optimizer } from "./optimizer.ts";
-import { checkOptionKeys } from "./options.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { LRScheduler } from "./lr-scheduler.js";
+import type { Optimizer } from "./optimizer.js";
+import { checkOptionKeys } from "./options.js";
 
 function positiveInt(op: string, what: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0) {

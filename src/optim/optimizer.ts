@@ -7,12 +7,12 @@
  * `kernels.ts`: no autodiff graph, no per-element allocation. That is why parameters must be
  * contiguous floating leaf tensors, which is checked when they are added.
  */
-import { noGrad, enableGrad } from "../tensor/autograd.ts";
-import { allocate } from "../tensor/dtype.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
-import type { FloatArray } from "./kernels.ts";
-import { checkOptionKeys } from "./options.ts";
+import { noGrad, enableGrad } from "../tensor/autograd.js";
+import { allocate } from "../tensor/dtype.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
+import type { FloatArray } from "./kernels.js";
+import { checkOptionKeys } from "./options.js";
 
 const SCHEDULER_KEYS = ["initialLr", "maxLr", "minLr", "maxMomentum", "baseMomentum"];
 

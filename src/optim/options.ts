@@ -1,5 +1,5 @@
 /** Option-object validation shared by the optimizers and schedulers. */
-import { TsgradError } from "../tensor/errors.ts";
+import { TsgradError } from "../tensor/errors.js";
 
 /**
  * @internal Throw if `opts` has a key outside `known`: a misspelt option (say `weight_decay` from

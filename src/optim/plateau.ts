@@ -1,8 +1,8 @@
 /** ReduceLROnPlateau: cut the lr when a monitored metric stops improving. */
-import { TsgradError } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
-import type { Optimizer, StateObject } from "./optimizer.ts";
-import { checkOptionKeys } from "./options.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
+import type { Optimizer, StateObject } from "./optimizer.js";
+import { checkOptionKeys } from "./options.js";
 
 /** Options of `ReduceLROnPlateau` (PyTorch's defaults). */
 export interface ReduceLROnPlateauOptions {

@@ -1,7 +1,7 @@
 /** RMSprop, optionally centered and with momentum (torch.optim.RMSprop). */
-import { TsgradError } from "../tensor/errors.ts";
-import { runOptimizerKernel } from "./kernels.ts";
-import { Optimizer, type ParamGroup, type ParamSlot, type Params } from "./optimizer.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { runOptimizerKernel } from "./kernels.js";
+import { Optimizer, type ParamGroup, type ParamSlot, type Params } from "./optimizer.js";
 
 /** RMSprop's hyper-parameters, all optional. */
 export interface RMSpropOptions {

@@ -1,7 +1,7 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch.optim.SGD). */
-import { TsgradError } from "../tensor/errors.ts";
-import { runOptimizerKernel } from "./kernels.ts";
-import { Optimizer, type ParamGroup, type ParamSlot, type Params } from "./optimizer.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { runOptimizerKernel } from "./kernels.js";
+import { Optimizer, type ParamGroup, type ParamSlot, type Params } from "./optimizer.js";
 
 /** SGD's hyper-parameters; `lr` is required, the rest default as in PyTorch. */
 export interface SGDOptions {

@@ -1,7 +1,7 @@
 /** Numeric axes for the charts: domain and ticks from the data, mapping to pixels, drawing. */
-import { TsgradError } from "../tensor/errors.ts";
-import { formatTicks, linearTicks, logTicks } from "./ticks.ts";
-import { FONT_SIZE, tag, text, textWidth } from "./svg.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { formatTicks, linearTicks, logTicks } from "./ticks.js";
+import { FONT_SIZE, tag, text, textWidth } from "./svg.js";
 
 /** How values map to positions along an axis. */
 export type ScaleKind = "linear" | "log";

@@ -1,6 +1,6 @@
 /** Grouped bar chart with error bars (mean ± interval), e.g. accuracy per method over seeds. */
-import { TsgradError } from "../tensor/errors.ts";
-import { type AxisOptions, type Rect, drawAxes, makeAxis, yLabelWidth } from "./axes.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { type AxisOptions, type Rect, drawAxes, makeAxis, yLabelWidth } from "./axes.js";
 import {
   type ChartOptions,
   type Numbers,
@@ -14,7 +14,7 @@ import {
   textWidth,
   titleText,
   toNumbers,
-} from "./svg.ts";
+} from "./svg.js";
 
 /** One bar per group. */
 export interface BarSeries {

@@ -1,6 +1,6 @@
 /** Confusion-matrix heatmap: rows are true classes, columns predicted classes, counts in cells. */
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
 import {
   type ChartOptions,
   chartSize,
@@ -10,7 +10,7 @@ import {
   textWidth,
   titleText,
   toNumbers,
-} from "./svg.ts";
+} from "./svg.js";
 
 /** Options of `confusionMatrixChart`. */
 export interface ConfusionMatrixOptions extends ChartOptions {

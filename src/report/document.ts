@@ -3,12 +3,12 @@
  * SVG figures inline) to open in a browser; Markdown references the figures as files next to it,
  * for a repository. Both are written atomically.
  */
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { nodeModule } from "../io/node.ts";
-import { type PngOptions, saveFigure } from "./png.ts";
-import { escapeXml } from "./svg.ts";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { nodeModule } from "../io/node.js";
+import { type PngOptions, saveFigure } from "./png.js";
+import { escapeXml } from "./svg.js";
 
 type Block =
   | { kind: "heading"; text: string; level: 2 | 3 }

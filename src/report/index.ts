@@ -10,9 +10,9 @@ export {
   formatTicks,
   type LinearTicks,
   type LogTicks,
-} from "./ticks.ts";
-export { type ChartOptions, type MarkerShape, type Numbers, PALETTE } from "./svg.ts";
-export { type AxisOptions, type ScaleKind } from "./axes.ts";
+} from "./ticks.js";
+export { type ChartOptions, type MarkerShape, type Numbers, PALETTE } from "./svg.js";
+export { type AxisOptions, type ScaleKind } from "./axes.js";
 export {
   lineChart,
   scatterChart,
@@ -22,14 +22,14 @@ export {
   type FitCurve,
   type Highlight,
   type ScatterChartOptions,
-} from "./xy.ts";
-export { confusionMatrixChart, type ConfusionMatrixOptions } from "./confusion.ts";
-export { barChart, type BarChartOptions, type BarSeries } from "./bars.ts";
-export { svgToPng, saveFigure, type PngOptions } from "./png.ts";
-export { Report, formatValue, type MarkdownOptions } from "./document.ts";
+} from "./xy.js";
+export { confusionMatrixChart, type ConfusionMatrixOptions } from "./confusion.js";
+export { barChart, type BarChartOptions, type BarSeries } from "./bars.js";
+export { svgToPng, saveFigure, type PngOptions } from "./png.js";
+export { Report, formatValue, type MarkdownOptions } from "./document.js";
 export {
   ProgressBar,
   type ProgressBarOptions,
   type ProgressStream,
   type ProgressValues,
-} from "./progress.ts";
+} from "./progress.js";

@@ -3,10 +3,10 @@
  * so that importing tsgrad in a browser does not try to load it), and figure files on disk.
  */
 import type * as resvg from "@resvg/resvg-js";
-import { TsgradError } from "../tensor/errors.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { errorMessage, nodeModule } from "../io/node.ts";
-import { FONT_FAMILY } from "./svg.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { errorMessage, nodeModule } from "../io/node.js";
+import { FONT_FAMILY } from "./svg.js";
 
 /** Options of `svgToPng`. */
 export interface PngOptions {

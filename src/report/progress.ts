@@ -3,7 +3,7 @@
  * second, so a fast loop does not spend its time printing); elsewhere (CI logs, pipes, files) it
  * prints a plain line every N seconds or steps, with no control codes to garble the log.
  */
-import { TsgradError } from "../tensor/errors.ts";
+import { TsgradError } from "../tensor/errors.js";
 
 /** Where the bar writes: anything with `write` (stderr, a file stream, a test fake). */
 export interface ProgressStream {

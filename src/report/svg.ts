@@ -3,9 +3,9 @@
  * coercion that rejects non-finite values up front. Output is plain SVG 1.1 that browsers,
  * resvg (for PNG) and XML parsers all accept.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { Tensor } from "../tensor/tensor.ts";
-import { contiguousData } from "../io/safetensors.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { Tensor } from "../tensor/tensor.js";
+import { contiguousData } from "../io/safetensors.js";
 
 /** Numbers for a chart: a plain array, a typed array, or a 1-d tensor. */
 export type Numbers = ArrayLike<number> | Tensor;

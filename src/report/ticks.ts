@@ -3,7 +3,7 @@
  * steps; log axes put major ticks on decades (every few decades when there are many) with minor
  * ticks at 2…9 times each decade, and label some minor ticks when fewer than two decades show.
  */
-import { TsgradError } from "../tensor/errors.ts";
+import { TsgradError } from "../tensor/errors.js";
 
 /** Ticks of a linear axis. */
 export interface LinearTicks {

@@ -4,7 +4,7 @@
  * points — together, a scaling-law plot: measured points, the fitted power law, and a held-out
  * prediction against its measured value.
  */
-import { TsgradError } from "../tensor/errors.ts";
+import { TsgradError } from "../tensor/errors.js";
 import {
   type AxisOptions,
   type Rect,
@@ -12,7 +12,7 @@ import {
   drawAxes,
   makeAxis,
   yLabelWidth,
-} from "./axes.ts";
+} from "./axes.js";
 import {
   type ChartOptions,
   type LegendEntry,
@@ -29,7 +29,7 @@ import {
   text,
   titleText,
   toNumbers,
-} from "./svg.ts";
+} from "./svg.js";
 
 /** One data series. */
 export interface Series {

@@ -10,8 +10,8 @@
  * Nothing here knows about backends or kernels: vjps are written with tensor ops, so gradients
  * run on whichever backend is active, and higher-order gradients work by recording the vjps too.
  */
-import { TsgradError, fmtShape } from "./errors.ts";
-import type { Tensor } from "./tensor.ts";
+import { TsgradError, fmtShape } from "./errors.js";
+import type { Tensor } from "./tensor.js";
 
 export interface Node {
   /** Op name, for error messages and debugging. */

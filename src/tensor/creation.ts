@@ -6,11 +6,11 @@ import {
   dtypeOfArray,
   isDType,
   isFloating,
-} from "./dtype.ts";
-import { TsgradError, fmtShape } from "./errors.ts";
-import { type Generator, defaultGenerator } from "./random.ts";
-import { numel } from "./shape.ts";
-import { type NestedArray, Tensor } from "./tensor.ts";
+} from "./dtype.js";
+import { TsgradError, fmtShape } from "./errors.js";
+import { type Generator, defaultGenerator } from "./random.js";
+import { numel } from "./shape.js";
+import { type NestedArray, Tensor } from "./tensor.js";
 
 export interface CreateOptions {
   dtype?: DType;

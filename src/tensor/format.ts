@@ -1,5 +1,5 @@
 /** PyTorch-style printing: `tensor([[1.0000, 2.0000], ...], dtype=float64, requiresGrad=true)`. */
-import type { Tensor } from "./tensor.ts";
+import type { Tensor } from "./tensor.js";
 
 const EDGE = 3;
 const THRESHOLD = 1000;

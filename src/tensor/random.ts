@@ -4,7 +4,7 @@
  * seed gives the same bits on every backend and platform, and a generator's state can be saved
  * into a checkpoint and restored to resume a run exactly.
  */
-import { TsgradError } from "./errors.ts";
+import { TsgradError } from "./errors.js";
 
 /** Serializable generator state (four 32-bit words). */
 export type GeneratorState = [number, number, number, number];

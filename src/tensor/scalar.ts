@@ -1,5 +1,5 @@
-import { type DType, allocate } from "./dtype.ts";
-import { Tensor } from "./tensor.ts";
+import { type DType, allocate } from "./dtype.js";
+import { Tensor } from "./tensor.js";
 
 /**
  * A 0-d tensor holding `value`.

@@ -1,5 +1,5 @@
 /** Shape arithmetic shared by the tensor front end, the rule table and the kernels. */
-import { TsgradError, fmtShape } from "./errors.ts";
+import { TsgradError, fmtShape } from "./errors.js";
 
 export type Shape = readonly number[];
 

@@ -6,13 +6,13 @@
  * collector reclaims it. Methods mirror PyTorch's names and argument order and delegate to the
  * functional ops in `src/ops/ops.ts`.
  */
-import * as ops from "../ops/ops.ts";
-import type { View } from "../ops/primitives.ts";
-import { type BackwardOptions, type Node, backward } from "./autograd.ts";
-import { type DType, type TypedArray, allocate } from "./dtype.ts";
-import { TsgradError } from "./errors.ts";
-import { formatTensor } from "./format.ts";
-import { contiguousStrides, isContiguous, numel } from "./shape.ts";
+import * as ops from "../ops/ops.js";
+import type { View } from "../ops/primitives.js";
+import { type BackwardOptions, type Node, backward } from "./autograd.js";
+import { type DType, type TypedArray, allocate } from "./dtype.js";
+import { TsgradError } from "./errors.js";
+import { formatTensor } from "./format.js";
+import { contiguousStrides, isContiguous, numel } from "./shape.js";
 
 /** A tensor or a plain number, which ops treat as a 0-d tensor of the other operand's dtype. */
 export type TensorLike = Tensor | number;

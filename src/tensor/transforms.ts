@@ -4,10 +4,10 @@
  * tensor or a record of tensors). They leave `.grad` fields untouched and nest:
  * `grad(grad(f))` is the second derivative.
  */
-import { gradients, isGradEnabled, record } from "./autograd.ts";
-import { isFloating } from "./dtype.ts";
-import { TsgradError, fmtShape } from "./errors.ts";
-import { Tensor } from "./tensor.ts";
+import { gradients, isGradEnabled, record } from "./autograd.js";
+import { isFloating } from "./dtype.js";
+import { TsgradError, fmtShape } from "./errors.js";
+import { Tensor } from "./tensor.js";
 
 export type Differentiable = Tensor | Readonly<Record<string, Tensor>>;
 

@@ -4,13 +4,13 @@
  * source. Shuffling uses a `tg.Generator` seeded from (seed, epoch), so an epoch's batches can be
  * rebuilt exactly when a run resumes.
  */
-import { tensor } from "../tensor/creation.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { Generator } from "../tensor/random.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { ParallelCorpus } from "./corpus.ts";
-import type { TextTokenizer } from "./tokenizer.ts";
-import { BOS_ID, EOS_ID, PAD_ID } from "./vocab.ts";
+import { tensor } from "../tensor/creation.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { Generator } from "../tensor/random.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { ParallelCorpus } from "./corpus.js";
+import type { TextTokenizer } from "./tokenizer.js";
+import { BOS_ID, EOS_ID, PAD_ID } from "./vocab.js";
 
 /** `opts` without its `undefined` entries, so that they do not override defaults when spread. */
 function defined<T extends object>(opts: T): Partial<T> {

@@ -5,9 +5,9 @@
  * reference length (shorter wins ties) for the brevity penalty, and smoothing method 3 of Chen &
  * Cherry (2014), "exp", by default. Scores are on sacreBLEU's 0–100 scale.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { pyFixed, pyRstrip, pySplit } from "./strings.ts";
-import { tokenize13a } from "./tokenize-13a.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { pyFixed, pyRstrip, pySplit } from "./strings.js";
+import { tokenize13a } from "./tokenize-13a.js";
 
 /** Tokenisation applied to hypotheses and references before counting n-grams. */
 export type BleuTokenize = "13a" | "none";

@@ -9,11 +9,11 @@
  * contain the merged pair are touched) and picks the best pair from a lazy max-heap, instead of
  * recounting all pairs after each merge.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { fingerprintOf } from "./hash.ts";
-import { pySplit } from "./strings.ts";
-import type { TextTokenizer } from "./tokenizer.ts";
-import { detokenize13a, tokenize13a } from "./tokenize-13a.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { fingerprintOf } from "./hash.js";
+import { pySplit } from "./strings.js";
+import type { TextTokenizer } from "./tokenizer.js";
+import { detokenize13a, tokenize13a } from "./tokenize-13a.js";
 import {
   BOS_ID,
   EOS_ID,
@@ -24,7 +24,7 @@ import {
   checkFormat,
   checkStoredFingerprint,
   stripSpecials,
-} from "./vocab.ts";
+} from "./vocab.js";
 
 /** Marker appended to the last subword of every word. */
 export const END_OF_WORD = "</w>";

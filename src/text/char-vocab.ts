@@ -3,9 +3,9 @@
  * Unicode code points, ordered by code point as nanoGPT's `sorted(set(text))` does, so Tiny
  * Shakespeare gives the same 65 ids as nanoGPT's shakespeare_char.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { fingerprintOf } from "./hash.ts";
-import { checkFormat, checkStoredFingerprint } from "./vocab.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { fingerprintOf } from "./hash.js";
+import { checkFormat, checkStoredFingerprint } from "./vocab.js";
 
 /** Serialised {@link CharVocab}. */
 export interface CharVocabJSON {

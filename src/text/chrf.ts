@@ -5,9 +5,9 @@
  * default) or eps-smoothed per order, combined as F-beta with beta = 2. Corpus scores sum the
  * per-segment statistics; with several references each segment uses its best-scoring one.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { METRIC_IMPL, type References, segmentReferences } from "./bleu.ts";
-import { codePoints, pyFixed, pySplit, removeSpace } from "./strings.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { METRIC_IMPL, type References, segmentReferences } from "./bleu.js";
+import { codePoints, pyFixed, pySplit, removeSpace } from "./strings.js";
 
 /** Options for {@link corpusChrf} / {@link sentenceChrf}, with sacreBLEU's names and defaults. */
 export interface ChrfOptions {

@@ -9,8 +9,8 @@ import type * as NodeFs from "node:fs";
 import type * as NodePath from "node:path";
 import type * as NodeUrl from "node:url";
 import type * as NodeZlib from "node:zlib";
-import { TsgradError } from "../tensor/errors.ts";
-import { pySplit, pyStrip } from "./strings.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { pySplit, pyStrip } from "./strings.js";
 
 interface NodeModules {
   fs: typeof NodeFs;

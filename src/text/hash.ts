@@ -3,7 +3,7 @@
  * cryptographic hash; it only has to make "this checkpoint was trained with another vocabulary"
  * detectable, identically in Node and in browsers (so no node:crypto).
  */
-import { TsgradError } from "../tensor/errors.ts";
+import { TsgradError } from "../tensor/errors.js";
 
 /** FNV-1a 64 of the UTF-8 encoding of `s`, as 16 lowercase hex digits. */
 export function fnv1a64(s: string): string {

@@ -17,8 +17,8 @@ export {
   type Multi30kSplit,
   type Multi30kLang,
   type Multi30kOptions,
-} from "./corpus.ts";
-export { tokenize13a, detokenize13a, type DetokenizeOptions } from "./tokenize-13a.ts";
+} from "./corpus.js";
+export { tokenize13a, detokenize13a, type DetokenizeOptions } from "./tokenize-13a.js";
 export {
   Vocab,
   SPECIAL_TOKENS,
@@ -29,14 +29,14 @@ export {
   stripSpecials,
   type VocabJSON,
   type VocabBuildOptions,
-} from "./vocab.ts";
-export { checkFingerprint, type Fingerprinted } from "./hash.ts";
-export { type TextTokenizer, tokenizerFromJSON } from "./tokenizer.ts";
+} from "./vocab.js";
+export { checkFingerprint, type Fingerprinted } from "./hash.js";
+export { type TextTokenizer, tokenizerFromJSON } from "./tokenizer.js";
 export {
   WordTokenizer,
   type WordTokenizerOptions,
   type WordTokenizerJSON,
-} from "./word-tokenizer.ts";
+} from "./word-tokenizer.js";
 export {
   BpeTokenizer,
   learnBpe,
@@ -44,15 +44,15 @@ export {
   type BpeOptions,
   type BpeTokenizerJSON,
   type Pretokenize,
-} from "./bpe.ts";
-export { CharVocab, type CharVocabOptions, type CharVocabJSON } from "./char-vocab.ts";
+} from "./bpe.js";
+export { CharVocab, type CharVocabOptions, type CharVocabJSON } from "./char-vocab.js";
 export {
   Seq2SeqBatcher,
   type EncodedPair,
   type Seq2SeqBatch,
   type Seq2SeqBatcherOptions,
   type BatcherStats,
-} from "./batching.ts";
+} from "./batching.js";
 export {
   corpusBleu,
   sentenceBleu,
@@ -61,5 +61,5 @@ export {
   type BleuSmooth,
   type BleuTokenize,
   type References,
-} from "./bleu.ts";
-export { corpusChrf, sentenceChrf, type ChrfOptions, type ChrfScore } from "./chrf.ts";
+} from "./bleu.js";
+export { corpusChrf, sentenceChrf, type ChrfOptions, type ChrfScore } from "./chrf.js";

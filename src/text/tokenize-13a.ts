@@ -4,7 +4,7 @@
  * pre-tokenisation of training text here, so that a model's output vocabulary lines up with what
  * BLEU counts. `detokenize13a` is its practical inverse for producing readable output.
  */
-import { pySplit } from "./strings.ts";
+import { pySplit } from "./strings.js";
 
 // mteval's language-independent punctuation class: { | } ~ [ \ ] ^ _ ` space ! " # $ % &
 // ( ) * + : ; < = > ? @ /  (note: not ' - . , which have their own rules or none). ASCII only,

@@ -2,9 +2,9 @@
  * The interface the sequence-to-sequence code programs against, and loading a saved tokeniser of
  * any kind from the JSON a checkpoint carries.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { BpeTokenizer, type BpeTokenizerJSON } from "./bpe.ts";
-import { WordTokenizer, type WordTokenizerJSON } from "./word-tokenizer.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { BpeTokenizer, type BpeTokenizerJSON } from "./bpe.js";
+import { WordTokenizer, type WordTokenizerJSON } from "./word-tokenizer.js";
 
 /** A text ↔ ids mapping with the shared specials (`<pad>`=0, `<bos>`, `<eos>`, `<unk>`). */
 export interface TextTokenizer {

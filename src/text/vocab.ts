@@ -3,8 +3,8 @@
  * padding is always id 0 (what masks and `ignoreIndex` expect) and the ids of `<bos>`, `<eos>`
  * and `<unk>` never depend on the corpus.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { fingerprintOf } from "./hash.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { fingerprintOf } from "./hash.js";
 
 /** The special tokens, in id order: `<pad>`=0, `<bos>`=1, `<eos>`=2, `<unk>`=3. */
 export const SPECIAL_TOKENS = ["<pad>", "<bos>", "<eos>", "<unk>"] as const;

@@ -3,10 +3,10 @@
  * frequency-cut vocabulary. Output is turned back into text by {@link detokenize13a}, so BLEU on
  * the decoded text counts the same tokens the model produced.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { fingerprintOf } from "./hash.ts";
-import type { TextTokenizer } from "./tokenizer.ts";
-import { detokenize13a, tokenize13a } from "./tokenize-13a.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { fingerprintOf } from "./hash.js";
+import type { TextTokenizer } from "./tokenizer.js";
+import { detokenize13a, tokenize13a } from "./tokenize-13a.js";
 import {
   BOS_ID,
   EOS_ID,
@@ -18,7 +18,7 @@ import {
   checkFormat,
   checkStoredFingerprint,
   stripSpecials,
-} from "./vocab.ts";
+} from "./vocab.js";
 
 /** Options for {@link WordTokenizer.fit}. */
 export interface WordTokenizerOptions extends VocabBuildOptions {

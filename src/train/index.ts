@@ -5,5 +5,5 @@ export {
   type TrainingState,
   type Position,
   type Stateful,
-} from "./state.ts";
-export { Interrupt } from "./interrupt.ts";
+} from "./state.js";
+export { Interrupt } from "./interrupt.js";

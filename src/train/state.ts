@@ -4,10 +4,10 @@
  * the default random generator's state, the position in the data (epoch and batch), and any
  * extra counters. Written atomically by `tg.io.saveCheckpoint`.
  */
-import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
-import type { Module } from "../nn/module.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { defaultGenerator } from "../tensor/random.ts";
+import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
+import type { Module } from "../nn/module.js";
+import { TsgradError } from "../tensor/errors.js";
+import { defaultGenerator } from "../tensor/random.js";
 
 /** Anything with a PyTorch-style state dict (optimizers, schedulers, samplers). */
 export interface Stateful {

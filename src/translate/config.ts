@@ -3,7 +3,7 @@
  * Everything that changes the trained model is here (so the run folder, named from the config's
  * hash, identifies the result); where the data lives and how progress is shown are run options.
  */
-import { TsgradError } from "../tensor/errors.ts";
+import { TsgradError } from "../tensor/errors.js";
 
 /** Languages of the bundled Multi30k corpus. */
 export type Lang = "en" | "fr" | "de";

@@ -3,8 +3,8 @@
  * measured throughput into a time budget and to compare backends. Elementwise work (gates,
  * softmax, the loss) and the once-per-sentence bridge are left out: they are a few percent.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import type { TranslateConfig } from "./config.ts";
+import { TsgradError } from "../tensor/errors.js";
+import type { TranslateConfig } from "./config.js";
 
 /** Sizes the cost depends on besides the config. */
 export interface CostShape {

@@ -4,15 +4,15 @@
  * is a pure function of (config, files), so a resumed run rebuilds exactly the same vocabularies
  * and batches, which the trainer checks through the vocabulary fingerprints.
  */
-import { TsgradError } from "../tensor/errors.ts";
-import { BpeTokenizer } from "../text/bpe.ts";
-import { type ParallelCorpus, loadMulti30k } from "../text/corpus.ts";
-import { type EncodedPair, Seq2SeqBatcher } from "../text/batching.ts";
-import { Generator } from "../tensor/random.ts";
-import { pySplit } from "../text/strings.ts";
-import type { TextTokenizer } from "../text/tokenizer.ts";
-import { WordTokenizer } from "../text/word-tokenizer.ts";
-import type { Split, TranslateConfig } from "./config.ts";
+import { TsgradError } from "../tensor/errors.js";
+import { BpeTokenizer } from "../text/bpe.js";
+import { type ParallelCorpus, loadMulti30k } from "../text/corpus.js";
+import { type EncodedPair, Seq2SeqBatcher } from "../text/batching.js";
+import { Generator } from "../tensor/random.js";
+import { pySplit } from "../text/strings.js";
+import type { TextTokenizer } from "../text/tokenizer.js";
+import { WordTokenizer } from "../text/word-tokenizer.js";
+import type { Split, TranslateConfig } from "./config.js";
 
 /** A source and a target tokeniser (the same vocabulary when it is joint). */
 export interface TokenizerPair {

@@ -3,15 +3,15 @@
  * and corpus BLEU / chrF of detokenised output against the raw references (sacreBLEU's defaults:
  * 13a tokenisation, mixed case, exp smoothing).
  */
-import { crossEntropy } from "../nn/functional.ts";
-import { noGrad } from "../tensor/autograd.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { Seq2SeqBatcher } from "../text/batching.ts";
-import { type BleuScore, corpusBleu } from "../text/bleu.ts";
-import { type ChrfScore, corpusChrf } from "../text/chrf.ts";
-import type { ParallelCorpus } from "../text/corpus.ts";
-import { type Steps, runSteps } from "./steps.ts";
-import type { TranslationModel, Translator, TranslateOptions } from "./translator.ts";
+import { crossEntropy } from "../nn/functional.js";
+import { noGrad } from "../tensor/autograd.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { Seq2SeqBatcher } from "../text/batching.js";
+import { type BleuScore, corpusBleu } from "../text/bleu.js";
+import { type ChrfScore, corpusChrf } from "../text/chrf.js";
+import type { ParallelCorpus } from "../text/corpus.js";
+import { type Steps, runSteps } from "./steps.js";
+import type { TranslationModel, Translator, TranslateOptions } from "./translator.js";
 
 /** Teacher-forced loss of a model over every batch of a batcher. */
 export interface LossResult {

@@ -12,7 +12,7 @@ export {
   QUICK_CONFIG,
   normalizeSplit,
   resolveConfig,
-} from "./config.ts";
+} from "./config.js";
 export {
   type TokenizerPair,
   type DataOptions,
@@ -22,7 +22,7 @@ export {
   makeBatcher,
   prepareData,
   exactLengthPlan,
-} from "./data.ts";
+} from "./data.js";
 export {
   type TranslationModel,
   type TranslationMeta,
@@ -35,7 +35,7 @@ export {
   collateSources,
   loadVocabFile,
   resolveCheckpoint,
-} from "./translator.ts";
+} from "./translator.js";
 export {
   type LossResult,
   type TranslationScores,
@@ -43,12 +43,12 @@ export {
   validationLoss,
   scoreTranslations,
   evaluateCorpus,
-} from "./evaluate.ts";
-export { type CostShape, type CostEstimate, estimateCost } from "./cost.ts";
+} from "./evaluate.js";
+export { type CostShape, type CostEstimate, estimateCost } from "./cost.js";
 export {
   type EpochRecord,
   type FinalRecord,
   translationReport,
   saveTranslationReport,
-} from "./report.ts";
-export { type TrainOptions, type TrainResult, trainTranslation } from "./trainer.ts";
+} from "./report.js";
+export { type TrainOptions, type TrainResult, trainTranslation } from "./trainer.js";

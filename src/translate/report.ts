@@ -3,9 +3,9 @@
  * regenerated for any run folder): loss, perplexity and BLEU per epoch as figures, a table of the
  * epochs, and the final scores with their sacreBLEU signatures.
  */
-import { Report } from "../report/document.ts";
-import { lineChart } from "../report/xy.ts";
-import type { MetricsRecord } from "../io/runs.ts";
+import { Report } from "../report/document.js";
+import { lineChart } from "../report/xy.js";
+import type { MetricsRecord } from "../io/runs.js";
 
 /** One epoch's record in `metrics.jsonl` (`kind: "epoch"`). */
 export interface EpochRecord {

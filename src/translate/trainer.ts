@@ -9,37 +9,37 @@
  * scheduler state and the default generator (dropout) come from the checkpoint, and the batch
  * order of an epoch is a function of (seed, epoch).
  */
-import { crossEntropy } from "../nn/functional.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { loadCheckpoint } from "../io/checkpoint.ts";
-import { nodeModule } from "../io/node.ts";
-import { type MetricsRecord, type Run, openRun } from "../io/runs.ts";
-import { Adam } from "../optim/adam.ts";
-import { clipGradNorm } from "../optim/clip.ts";
-import { LambdaLR } from "../optim/lr-scheduler.ts";
-import type { Optimizer } from "../optim/optimizer.ts";
-import { ReduceLROnPlateau } from "../optim/plateau.ts";
-import { SGD } from "../optim/sgd.ts";
-import { ProgressBar, type ProgressStream } from "../report/progress.ts";
-import { getBackend } from "../backends/backend.ts";
-import { manualSeed } from "../tensor/random.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { checkFingerprint } from "../text/hash.ts";
-import { Interrupt } from "../train/interrupt.ts";
-import { type Position, loadTrainingState, saveTrainingState } from "../train/state.ts";
-import { type Split, type TranslateConfig, resolveConfig } from "./config.ts";
-import { estimateCost } from "./cost.ts";
-import { type TranslationData, loadSplit, prepareData } from "./data.ts";
-import { evaluateCorpusSteps, validationLossSteps } from "./evaluate.ts";
-import { type EpochRecord, type FinalRecord, saveTranslationReport } from "./report.ts";
-import { runStepsAsync } from "./steps.ts";
+import { crossEntropy } from "../nn/functional.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { loadCheckpoint } from "../io/checkpoint.js";
+import { nodeModule } from "../io/node.js";
+import { type MetricsRecord, type Run, openRun } from "../io/runs.js";
+import { Adam } from "../optim/adam.js";
+import { clipGradNorm } from "../optim/clip.js";
+import { LambdaLR } from "../optim/lr-scheduler.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import { ReduceLROnPlateau } from "../optim/plateau.js";
+import { SGD } from "../optim/sgd.js";
+import { ProgressBar, type ProgressStream } from "../report/progress.js";
+import { getBackend } from "../backends/backend.js";
+import { manualSeed } from "../tensor/random.js";
+import { TsgradError } from "../tensor/errors.js";
+import { checkFingerprint } from "../text/hash.js";
+import { Interrupt } from "../train/interrupt.js";
+import { type Position, loadTrainingState, saveTrainingState } from "../train/state.js";
+import { type Split, type TranslateConfig, resolveConfig } from "./config.js";
+import { estimateCost } from "./cost.js";
+import { type TranslationData, loadSplit, prepareData } from "./data.js";
+import { evaluateCorpusSteps, validationLossSteps } from "./evaluate.js";
+import { type EpochRecord, type FinalRecord, saveTranslationReport } from "./report.js";
+import { runStepsAsync } from "./steps.js";
 import {
   type TranslationModel,
   Translator,
   buildModel,
   readTranslationMeta,
   translationMeta,
-} from "./translator.ts";
+} from "./translator.js";
 
 /** How a training run is carried out (none of this changes the trained model). */
 export interface TrainOptions {

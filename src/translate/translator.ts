@@ -3,23 +3,23 @@
  * checkpoint metadata that makes a checkpoint self-contained (config, both vocabularies and their
  * fingerprints), and batched translation of raw sentences with greedy or beam search.
  */
-import type { Module } from "../nn/module.ts";
-import { loadCheckpoint } from "../io/checkpoint.ts";
-import { latestCheckpoint } from "../io/runs.ts";
-import { nodeModule } from "../io/node.ts";
-import { type DecodeOptions, beamSearch, greedyDecode } from "../models/decoding.ts";
-import { Seq2Seq } from "../models/seq2seq.ts";
-import { Seq2SeqAttention } from "../models/seq2seq-attention.ts";
-import { tensor } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { checkFingerprint } from "../text/hash.ts";
-import type { BpeTokenizerJSON } from "../text/bpe.ts";
-import { type TextTokenizer, tokenizerFromJSON } from "../text/tokenizer.ts";
-import type { WordTokenizerJSON } from "../text/word-tokenizer.ts";
-import { type TranslateConfig, resolveConfig } from "./config.ts";
-import { type Steps, runSteps } from "./steps.ts";
-import type { TokenizerPair } from "./data.ts";
+import type { Module } from "../nn/module.js";
+import { loadCheckpoint } from "../io/checkpoint.js";
+import { latestCheckpoint } from "../io/runs.js";
+import { nodeModule } from "../io/node.js";
+import { type DecodeOptions, beamSearch, greedyDecode } from "../models/decoding.js";
+import { Seq2Seq } from "../models/seq2seq.js";
+import { Seq2SeqAttention } from "../models/seq2seq-attention.js";
+import { tensor } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { checkFingerprint } from "../text/hash.js";
+import type { BpeTokenizerJSON } from "../text/bpe.js";
+import { type TextTokenizer, tokenizerFromJSON } from "../text/tokenizer.js";
+import type { WordTokenizerJSON } from "../text/word-tokenizer.js";
+import { type TranslateConfig, resolveConfig } from "./config.js";
+import { type Steps, runSteps } from "./steps.js";
+import type { TokenizerPair } from "./data.js";
 
 /** Either model family. */
 export type TranslationModel = Seq2Seq | Seq2SeqAttention;

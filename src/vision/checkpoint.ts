@@ -1,13 +1,13 @@
 /** Loading a trained image classifier back from any checkpoint its training run wrote. */
-import { loadCheckpoint } from "../io/checkpoint.ts";
-import type { Layer } from "../nn/layers.ts";
-import { type DecodedImage, toChw } from "../data/image-folder.ts";
-import { applyTransforms } from "../data/transforms.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { Generator } from "../tensor/random.ts";
-import { Tensor } from "../tensor/tensor.ts";
-import { createImageModel } from "./models.ts";
-import type { ImageTrainConfig } from "./train.ts";
+import { loadCheckpoint } from "../io/checkpoint.js";
+import type { Layer } from "../nn/layers.js";
+import { type DecodedImage, toChw } from "../data/image-folder.js";
+import { applyTransforms } from "../data/transforms.js";
+import { TsgradError } from "../tensor/errors.js";
+import { Generator } from "../tensor/random.js";
+import { Tensor } from "../tensor/tensor.js";
+import { createImageModel } from "./models.js";
+import type { ImageTrainConfig } from "./train.js";
 
 export interface ImageModelMeta {
   config: ImageTrainConfig;

@@ -2,11 +2,11 @@
  * The image datasets the training CLI knows by name, loaded as train/test `ImageDataset`s, with
  * per-channel normalisation statistics computed from the training images.
  */
-import { loadCifar10 } from "../data/cifar.ts";
-import type { ImageDataset } from "../data/dataset.ts";
-import { loadFashionMnist } from "../data/fashion-mnist.ts";
-import { loadImageFolder } from "../data/image-folder.ts";
-import { TsgradError } from "../tensor/errors.ts";
+import { loadCifar10 } from "../data/cifar.js";
+import type { ImageDataset } from "../data/dataset.js";
+import { loadFashionMnist } from "../data/fashion-mnist.js";
+import { loadImageFolder } from "../data/image-folder.js";
+import { TsgradError } from "../tensor/errors.js";
 
 export interface ImageData {
   train: ImageDataset;

@@ -1,11 +1,11 @@
 /** tg.vision — image classification workflows: datasets by name, model ladder, training, evaluation. */
-export { loadImageData, channelStats, type ImageData } from "./data.ts";
+export { loadImageData, channelStats, type ImageData } from "./data.js";
 export {
   createImageModel,
   IMAGE_MODELS,
   type ImageModelName,
   type ImageModelSpec,
-} from "./models.ts";
+} from "./models.js";
 export {
   trainImageClassifier,
   evaluate,
@@ -20,5 +20,5 @@ export {
   type EvalResult,
   type EvalOptions,
   type TestViews,
-} from "./train.ts";
-export { loadImageClassifier, pictureToTensor, type ImageModelMeta } from "./checkpoint.ts";
+} from "./train.js";
+export { loadImageClassifier, pictureToTensor, type ImageModelMeta } from "./checkpoint.js";

@@ -2,10 +2,10 @@
  * Image classifiers by name, for the CLI, recipes and experiments: a ladder from a linear model to
  * AlexNet, so weak and strong models can be picked by size.
  */
-import { AlexNet } from "../models/alexnet.ts";
-import { LeNet5 } from "../models/lenet5.ts";
-import { Flatten, type Layer, Linear, ReLU, Sequential } from "../nn/layers.ts";
-import { TsgradError } from "../tensor/errors.ts";
+import { AlexNet } from "../models/alexnet.js";
+import { LeNet5 } from "../models/lenet5.js";
+import { Flatten, type Layer, Linear, ReLU, Sequential } from "../nn/layers.js";
+import { TsgradError } from "../tensor/errors.js";
 
 export const IMAGE_MODELS = ["logistic", "mlp", "lenet5", "alexnet"] as const;
 export type ImageModelName = (typeof IMAGE_MODELS)[number];

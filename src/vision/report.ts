@@ -1,8 +1,8 @@
 /** The report of an image-classification run: curves, confusion matrix, summary (HTML + Markdown). */
-import type { MetricsRecord } from "../io/runs.ts";
-import { confusionMatrixChart } from "../report/confusion.ts";
-import { Report } from "../report/document.ts";
-import { lineChart } from "../report/xy.ts";
+import type { MetricsRecord } from "../io/runs.js";
+import { confusionMatrixChart } from "../report/confusion.js";
+import { Report } from "../report/document.js";
+import { lineChart } from "../report/xy.js";
 
 export function writeImageReport(
   dir: string,

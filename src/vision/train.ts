@@ -4,40 +4,40 @@
  * validation accuracy stops improving, per-epoch validation, a run folder with metrics,
  * checkpoints that resume exactly, Ctrl-C that saves and exits, and a report with plots.
  */
-import type { ImageDataset } from "../data/dataset.ts";
-import { randomSplit } from "../data/dataset.ts";
-import { DataLoader } from "../data/loader.ts";
-import type { TransformSpec } from "../data/transforms.ts";
+import type { ImageDataset } from "../data/dataset.js";
+import { randomSplit } from "../data/dataset.js";
+import { DataLoader } from "../data/loader.js";
+import type { TransformSpec } from "../data/transforms.js";
 import {
   MATMUL_PRECISIONS,
   type MatmulPrecision,
   bf16Products,
   getBackend,
   withFloat32MatmulPrecision,
-} from "../backends/backend.ts";
-import { saveCheckpoint } from "../io/checkpoint.ts";
-import { type Run, openRun } from "../io/runs.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import * as F from "../nn/functional.ts";
-import type { Layer } from "../nn/layers.ts";
-import { Adam, AdamW } from "../optim/adam.ts";
-import { clipGradNorm } from "../optim/clip.ts";
-import { CosineWithWarmup, StepLR } from "../optim/lr-scheduler.ts";
-import type { Optimizer } from "../optim/optimizer.ts";
-import { ReduceLROnPlateau } from "../optim/plateau.ts";
-import { SGD } from "../optim/sgd.ts";
-import { ProgressBar, type ProgressStream } from "../report/progress.ts";
-import { pad, softmax } from "../ops/ops.ts";
-import { noGrad } from "../tensor/autograd.ts";
-import { tensor } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { Generator, manualSeed } from "../tensor/random.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { Interrupt } from "../train/interrupt.ts";
-import { loadTrainingState, saveTrainingState, type Stateful } from "../train/state.ts";
-import { loadImageData, type ImageData } from "./data.ts";
-import { createImageModel, type ImageModelName } from "./models.ts";
-import { writeImageReport } from "./report.ts";
+} from "../backends/backend.js";
+import { saveCheckpoint } from "../io/checkpoint.js";
+import { type Run, openRun } from "../io/runs.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import * as F from "../nn/functional.js";
+import type { Layer } from "../nn/layers.js";
+import { Adam, AdamW } from "../optim/adam.js";
+import { clipGradNorm } from "../optim/clip.js";
+import { CosineWithWarmup, StepLR } from "../optim/lr-scheduler.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import { ReduceLROnPlateau } from "../optim/plateau.js";
+import { SGD } from "../optim/sgd.js";
+import { ProgressBar, type ProgressStream } from "../report/progress.js";
+import { pad, softmax } from "../ops/ops.js";
+import { noGrad } from "../tensor/autograd.js";
+import { tensor } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import { Generator, manualSeed } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { Interrupt } from "../train/interrupt.js";
+import { loadTrainingState, saveTrainingState, type Stateful } from "../train/state.js";
+import { loadImageData, type ImageData } from "./data.js";
+import { createImageModel, type ImageModelName } from "./models.js";
+import { writeImageReport } from "./report.js";
 
 export interface ImageTrainConfig {
   model: ImageModelName;

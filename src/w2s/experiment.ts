@@ -20,18 +20,18 @@
  * The run folder's hash covers the data and the training recipe only; the grid (models, seeds,
  * losses) may grow between invocations and reuses everything already trained.
  */
-import { openRun } from "../io/runs.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { Adam } from "../optim/adam.ts";
-import * as F from "../nn/functional.ts";
-import type { ProgressStream } from "../report/progress.ts";
-import { noGrad } from "../tensor/autograd.ts";
-import { tensor } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { Generator, manualSeed } from "../tensor/random.ts";
-import { Interrupt } from "../train/interrupt.ts";
-import type { Hardening } from "./loss.ts";
-import { writeW2sReport } from "./report.ts";
+import { openRun } from "../io/runs.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { Adam } from "../optim/adam.js";
+import * as F from "../nn/functional.js";
+import type { ProgressStream } from "../report/progress.js";
+import { noGrad } from "../tensor/autograd.js";
+import { tensor } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import { Generator, manualSeed } from "../tensor/random.js";
+import { Interrupt } from "../train/interrupt.js";
+import type { Hardening } from "./loss.js";
+import { writeW2sReport } from "./report.js";
 import {
   type MeanInterval,
   type PgrSummary,
@@ -39,7 +39,7 @@ import {
   meanInterval,
   pairedGapStandardError,
   summarizePgr,
-} from "./stats.ts";
+} from "./stats.js";
 import {
   IMAGE_TASKS,
   type ModelSpec,
@@ -50,8 +50,8 @@ import {
   modelLabel,
   modelSlug,
   parseModelSpec,
-} from "./task.ts";
-import { TEXT_TASKS, loadSubjectTask } from "./text-task.ts";
+} from "./task.js";
+import { TEXT_TASKS, loadSubjectTask } from "./text-task.js";
 import {
   type TrainHyper,
   type TrainJob,
@@ -60,7 +60,7 @@ import {
   hashString,
   mixSeed,
   trainGridModel,
-} from "./train.ts";
+} from "./train.js";
 
 /** The recipe: everything that decides what a trained model is (hashed into the run folder). */
 export interface W2sConfig {

@@ -16,7 +16,7 @@ export {
   type PgrUndefinedKind,
   type SeedAccuracies,
   type PgrSummary,
-} from "./stats.ts";
+} from "./stats.js";
 export {
   auxAlpha,
   priorCounts,
@@ -25,7 +25,7 @@ export {
   auxConfidenceLoss,
   type Hardening,
   type AuxSchedule,
-} from "./loss.ts";
+} from "./loss.js";
 export {
   parseModelSpec,
   modelLabel,
@@ -37,7 +37,7 @@ export {
   type ModelSpec,
   type Split,
   type W2sTask,
-} from "./task.ts";
+} from "./task.js";
 export {
   loadSubjectTask,
   subjectExample,
@@ -50,7 +50,7 @@ export {
   type SubjectExample,
   type SubjectTaskOptions,
   type TextModelDims,
-} from "./text-task.ts";
+} from "./text-task.js";
 export {
   trainGridModel,
   readTrainedModel,
@@ -65,7 +65,7 @@ export {
   type TrainedModel,
   type TrainOutcome,
   type TrainControl,
-} from "./train.ts";
+} from "./train.js";
 export {
   runWeakToStrong,
   planWeakToStrong,
@@ -88,5 +88,5 @@ export {
   type W2sOutcome,
   type Throughput,
   type PlanEstimate,
-} from "./experiment.ts";
-export { writeW2sReport } from "./report.ts";
+} from "./experiment.js";
+export { writeW2sReport } from "./report.js";

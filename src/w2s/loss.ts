@@ -16,11 +16,11 @@
  * assignment, solved exactly with the Hungarian algorithm. For two classes it is the paper's
  * quantile threshold. "argmax" (plain one-hot argmax) is offered for comparison.
  */
-import { tensor } from "../tensor/creation.ts";
-import { noGrad } from "../tensor/autograd.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import * as F from "../nn/functional.ts";
+import { tensor } from "../tensor/creation.js";
+import { noGrad } from "../tensor/autograd.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import type { Tensor } from "../tensor/tensor.js";
+import * as F from "../nn/functional.js";
 
 /** How the student's own predictions are turned into hard targets. */
 export type Hardening = "prior" | "argmax";

@@ -4,12 +4,12 @@
  * the confidence loss) and of weak / student / ceiling accuracies — HTML and Markdown (SVG + PNG
  * figures) in the run folder.
  */
-import { type BarSeries, barChart } from "../report/bars.ts";
-import { Report } from "../report/document.ts";
-import { PALETTE } from "../report/svg.ts";
-import { type Series, lineChart } from "../report/xy.ts";
-import type { W2sResults } from "./experiment.ts";
-import type { MeanInterval } from "./stats.ts";
+import { type BarSeries, barChart } from "../report/bars.js";
+import { Report } from "../report/document.js";
+import { PALETTE } from "../report/svg.js";
+import { type Series, lineChart } from "../report/xy.js";
+import type { W2sResults } from "./experiment.js";
+import type { MeanInterval } from "./stats.js";
 
 const VARIANT_NAME = { ce: "cross-entropy", aux: "aux. confidence" } as const;
 

@@ -7,7 +7,7 @@
  * (a 0.1-point gap turns a 0.3-point student gain into PGR 3). Such cases come back as
  * `{ defined: false, reason }`, never as a number.
  */
-import { TsgradError } from "../tensor/errors.ts";
+import { TsgradError } from "../tensor/errors.js";
 
 // ------------------------------------------------------------------ Student t
 

@@ -4,13 +4,13 @@
  * ladder of model sizes, and a way to turn examples into a model input batch. The image task
  * (Fashion-MNIST) lives here; the text task is in `text-task.ts`.
  */
-import type { ImageDataset } from "../data/dataset.ts";
-import type { Layer } from "../nn/layers.ts";
-import { tensor } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { loadImageData } from "../vision/data.ts";
-import { createImageModel } from "../vision/models.ts";
+import type { ImageDataset } from "../data/dataset.js";
+import type { Layer } from "../nn/layers.js";
+import { tensor } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { loadImageData } from "../vision/data.js";
+import { createImageModel } from "../vision/models.js";
 
 /** A model of a task's ladder: its name and width multiplier. */
 export interface ModelSpec {

@@ -17,19 +17,19 @@
  * side of the mask), "attn" (a one-layer transformer encoder with learned positions, read out at
  * the mask), "bilstm" (a bidirectional LSTM read out at the mask).
  */
-import { Embedding, Layer, LayerNorm, Linear } from "../nn/layers.ts";
-import * as F from "../nn/functional.ts";
-import { Parameter } from "../nn/module.ts";
-import { LSTM } from "../nn/rnn.ts";
-import { cat } from "../ops/ops.ts";
-import { arange, tensor, zeros } from "../tensor/creation.ts";
-import { TsgradError, fmtShape } from "../tensor/errors.ts";
-import { Generator } from "../tensor/random.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { loadMulti30k } from "../text/corpus.ts";
-import { SPECIAL_TOKENS, Vocab } from "../text/vocab.ts";
-import { WordTokenizer } from "../text/word-tokenizer.ts";
-import { type ModelSpec, type W2sTask, modelLabel } from "./task.ts";
+import { Embedding, Layer, LayerNorm, Linear } from "../nn/layers.js";
+import * as F from "../nn/functional.js";
+import { Parameter } from "../nn/module.js";
+import { LSTM } from "../nn/rnn.js";
+import { cat } from "../ops/ops.js";
+import { arange, tensor, zeros } from "../tensor/creation.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { Generator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { loadMulti30k } from "../text/corpus.js";
+import { SPECIAL_TOKENS, Vocab } from "../text/vocab.js";
+import { WordTokenizer } from "../text/word-tokenizer.js";
+import { type ModelSpec, type W2sTask, modelLabel } from "./task.js";
 
 /** The text tasks the experiment accepts. */
 export const TEXT_TASKS = ["multi30k-subject"] as const;

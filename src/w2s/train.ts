@@ -13,22 +13,22 @@
  * a held-out slice is measured (ground truth for weak and ceiling models, the weak labels for
  * students: never test labels), which early stopping by "weak-agreement" uses.
  */
-import { saveCheckpoint, loadCheckpoint } from "../io/checkpoint.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { latestCheckpoint } from "../io/runs.ts";
-import * as F from "../nn/functional.ts";
-import type { Layer } from "../nn/layers.ts";
-import { Adam } from "../optim/adam.ts";
-import { CosineWithWarmup } from "../optim/lr-scheduler.ts";
-import { ProgressBar, type ProgressStream } from "../report/progress.ts";
-import { noGrad } from "../tensor/autograd.ts";
-import { tensor } from "../tensor/creation.ts";
-import { TsgradError } from "../tensor/errors.ts";
-import { Generator, manualSeed } from "../tensor/random.ts";
-import type { Interrupt } from "../train/interrupt.ts";
-import { loadTrainingState, saveTrainingState } from "../train/state.ts";
-import { type AuxSchedule, type Hardening, auxAlpha, auxConfidenceLoss } from "./loss.ts";
-import { type ModelSpec, type Split, type W2sTask, modelLabel } from "./task.ts";
+import { saveCheckpoint, loadCheckpoint } from "../io/checkpoint.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { latestCheckpoint } from "../io/runs.js";
+import * as F from "../nn/functional.js";
+import type { Layer } from "../nn/layers.js";
+import { Adam } from "../optim/adam.js";
+import { CosineWithWarmup } from "../optim/lr-scheduler.js";
+import { ProgressBar, type ProgressStream } from "../report/progress.js";
+import { noGrad } from "../tensor/autograd.js";
+import { tensor } from "../tensor/creation.js";
+import { TsgradError } from "../tensor/errors.js";
+import { Generator, manualSeed } from "../tensor/random.js";
+import type { Interrupt } from "../train/interrupt.js";
+import { loadTrainingState, saveTrainingState } from "../train/state.js";
+import { type AuxSchedule, type Hardening, auxAlpha, auxConfidenceLoss } from "./loss.js";
+import { type ModelSpec, type Split, type W2sTask, modelLabel } from "./task.js";
 
 /** Optimisation settings shared by every model of an experiment. */
 export interface TrainHyper {

@@ -7,8 +7,8 @@
  * check is there, so they cannot pass with a float32 kernel).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { nativeBackend } from "../../src/backends/native/index.ts";
+import * as tg from "../../src/index.js";
+import { nativeBackend } from "../../src/backends/native/index.js";
 
 if (!tg.findBackend("native")) tg.registerBackend(nativeBackend);
 const bf16 = nativeBackend.available() && nativeBackend.info().bf16 === true;

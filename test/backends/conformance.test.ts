@@ -15,12 +15,12 @@
  * With TSGRAD_REQUIRE_NATIVE=1 (CI) an unavailable native backend is a failure, not a skip.
  */
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { nativeBackend } from "../../src/backends/native/index.ts";
-import { makeInputs } from "../helpers/gradcheck.ts";
-import { expectClose } from "../helpers/allclose.ts";
-import { primSpecs, type PrimSpec } from "../op-specs.ts";
-import { fusedSpecs } from "./fused-specs.ts";
+import * as tg from "../../src/index.js";
+import { nativeBackend } from "../../src/backends/native/index.js";
+import { makeInputs } from "../helpers/gradcheck.js";
+import { expectClose } from "../helpers/allclose.js";
+import { primSpecs, type PrimSpec } from "../op-specs.js";
+import { fusedSpecs } from "./fused-specs.js";
 
 if (!tg.findBackend("native")) tg.registerBackend(nativeBackend);
 

@@ -3,8 +3,8 @@
  * through `fused()`, so on a backend with the fused kernel it runs that kernel, and on `js` it
  * runs the composition (the reference).
  */
-import * as tg from "../../src/index.ts";
-import type { InputSpec } from "../helpers/gradcheck.ts";
+import * as tg from "../../src/index.js";
+import type { InputSpec } from "../helpers/gradcheck.js";
 
 export interface FusedSpec {
   name: string;

@@ -6,15 +6,15 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { nativeBackend, nativeBulkUniform } from "../../src/backends/native/index.ts";
-import { loadAddon } from "../../src/backends/native/loader.ts";
+import * as tg from "../../src/index.js";
+import { nativeBackend, nativeBulkUniform } from "../../src/backends/native/index.js";
+import { loadAddon } from "../../src/backends/native/loader.js";
 import {
   type AdamKernelHyper,
   type RmspropKernelHyper,
   type SgdKernelHyper,
   jsOptimizerKernels,
-} from "../../src/optim/kernels.ts";
+} from "../../src/optim/kernels.js";
 
 if (!tg.findBackend("native")) tg.registerBackend(nativeBackend);
 const available = nativeBackend.available();

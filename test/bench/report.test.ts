@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { Figure, PeerName, WorkloadName } from "../../bench/lib/protocol.ts";
-import { type MachineInfo, machineInfo } from "../../bench/lib/machine.ts";
-import { type Peak, parsePeak } from "../../bench/lib/peak.ts";
+import type { Figure, PeerName, WorkloadName } from "../../bench/lib/protocol.js";
+import { type MachineInfo, machineInfo } from "../../bench/lib/machine.js";
+import { type Peak, parsePeak } from "../../bench/lib/peak.js";
 import {
   type RunRecord,
   mergeRounds,
   ratios,
   renderReport,
   shareOfPeak,
-} from "../../bench/lib/report.ts";
+} from "../../bench/lib/report.js";
 
 function fig(name: string, median: number, min = median, max = median): Figure {
   return {

@@ -2,8 +2,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { tempDir } from "./helpers.js";
 
 /** `labels.length` CIFAR-10 records; pixel p of record r is (r + p) % 256. */
 function records(labels: number[], labelBytes = 1): Uint8Array {

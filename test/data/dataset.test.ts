@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { syntheticDataset } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { syntheticDataset } from "./helpers.js";
 
 describe("tg.data.ImageDataset", () => {
   it("returns CHW views of the pixels and the labels", () => {

@@ -2,7 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 /** A fresh empty folder under the OS temp dir. */
 export function tempDir(tag: string): string {

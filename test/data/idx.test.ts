@@ -2,8 +2,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { tempDir } from "./helpers.js";
 
 describe("tg.data.parseIdx", () => {
   it("round-trips every IDX element type through encodeIdx", () => {

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { tempDir } from "./helpers.js";
 
 /** RGBA pixels where pixel p is (r0 + p, g0, b0 + 2p, 255). */
 function rgba(w: number, h: number, [r0, g0, b0]: [number, number, number]): Uint8Array {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { syntheticDataset } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { syntheticDataset } from "./helpers.js";
 
 type Batch = tg.data.Batch;
 

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { tempDir } from "./helpers.js";
 
 const PROJECT_DATA = resolve(new URL("../../data", import.meta.url).pathname);
 const FILES = [

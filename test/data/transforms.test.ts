@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 /** A 1-channel h×w uint8 image with values 1..h*w (so 0 only ever comes from padding). */
 function counting(h: number, w: number, channels = 1): tg.data.Image {

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { Tensor } from "../../src/index.ts";
+import type { Tensor } from "../../src/index.js";
 
 /** Assert two tensors (or arrays) have one shape and elementwise |a − b| ≤ atol + rtol·|b|. */
 export function expectClose(

@@ -5,8 +5,8 @@
  * weighting, so every output element matters with a distinct coefficient) against
  * (L(x + εe_i) − L(x − εe_i)) / 2ε for every element i of every differentiable input.
  */
-import * as tg from "../../src/index.ts";
-import { Generator } from "../../src/index.ts";
+import * as tg from "../../src/index.js";
+import { Generator } from "../../src/index.js";
 
 export interface InputSpec {
   shape: number[];

@@ -3,8 +3,8 @@ import { chmodSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { tempDir } from "./helpers.js";
 
 const CHILD = fileURLToPath(new URL("./atomic-child.ts", import.meta.url));
 const SIZE = 8 << 20;

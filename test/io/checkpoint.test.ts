@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { tempDir } from "./helpers.js";
 
 describe("tg.io.saveCheckpoint", () => {
   it("restores model, nested optimizer tensors, RNG state, counters and config", () => {

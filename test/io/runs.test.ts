@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { tempDir } from "./helpers.js";
 
 describe("tg.io.configHash", () => {
   it("is the first 12 hex digits of SHA-256 over sorted-key compact JSON", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { fixturePath, loadFixture } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { fixturePath, loadFixture } from "./helpers.js";
 
 /** A safetensors file from a header (object or raw text) and data bytes, with a correct length prefix. */
 function craft(header: unknown, data: number[] = [], headerLength?: number): Uint8Array {

@@ -5,8 +5,8 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { type FixtureTensor, fixturePath, loadFixture, tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import { type FixtureTensor, fixturePath, loadFixture, tempDir } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = fixturePath("../generate_fixture.py");

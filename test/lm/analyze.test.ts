@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import * as lm from "../../src/lm/index.ts";
-import { tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import * as lm from "../../src/lm/index.js";
+import { tempDir } from "./helpers.js";
 
 /** Write a fake finished run folder with the summary fields the analysis reads. */
 function fakeRun(dir: string, name: string, N: number, D: number, loss: number, seed = 0): void {

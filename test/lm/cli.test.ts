@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import "../../src/index.ts";
-import { UsageError } from "../../cli/args.ts";
-import { command as analyzeScaling } from "../../cli/analyze-scaling.ts";
-import { command as sample } from "../../cli/sample.ts";
-import { command as sweepScaling } from "../../cli/sweep-scaling.ts";
-import { command as trainLm } from "../../cli/train-lm.ts";
-import type * as lm from "../../src/lm/index.ts";
-import { tempDir } from "./helpers.ts";
+import "../../src/index.js";
+import { UsageError } from "../../src/cli/args.js";
+import { command as analyzeScaling } from "../../src/cli/analyze-scaling.js";
+import { command as sample } from "../../src/cli/sample.js";
+import { command as sweepScaling } from "../../src/cli/sweep-scaling.js";
+import { command as trainLm } from "../../src/cli/train-lm.js";
+import type * as lm from "../../src/lm/index.js";
+import { tempDir } from "./helpers.js";
 
 /** Run a command in this process and return its exit code and what it printed to stdout. */
 async function run(cmd: { run(argv: string[]): Promise<number> | number }, argv: string[]) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import "../../src/index.ts";
-import * as lm from "../../src/lm/index.ts";
+import "../../src/index.js";
+import * as lm from "../../src/lm/index.js";
 
 describe("tg.lm.resolveLMConfig", () => {
   it("fills in nanoGPT's CPU baby GPT defaults", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import * as lm from "../../src/lm/index.ts";
+import * as tg from "../../src/index.js";
+import * as lm from "../../src/lm/index.js";
 
 describe("tg.lm.charCorpus", () => {
   it("splits nanoGPT's way: the first 90% trains, the last 10% validates", () => {

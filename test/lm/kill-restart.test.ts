@@ -7,9 +7,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import * as lm from "../../src/lm/index.ts";
-import { QUIET, tempDir } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import * as lm from "../../src/lm/index.js";
+import { QUIET, tempDir } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../../bin/tsgrad.js", import.meta.url));
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import "../../src/index.ts";
-import * as lm from "../../src/lm/index.ts";
-import { QUIET, tempDir, tinyConfig } from "./helpers.ts";
+import "../../src/index.js";
+import * as lm from "../../src/lm/index.js";
+import { QUIET, tempDir, tinyConfig } from "./helpers.js";
 
 describe("tg.lm.loadLM / tg.lm.sampleText", () => {
   it("restores model and vocabulary from a run folder and samples reproducibly", async () => {

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import "../../src/index.ts";
-import * as lm from "../../src/lm/index.ts";
-import { QUIET, tempDir } from "./helpers.ts";
+import "../../src/index.js";
+import * as lm from "../../src/lm/index.js";
+import { QUIET, tempDir } from "./helpers.js";
 
 const LN_VOCAB = Math.log(65);
 

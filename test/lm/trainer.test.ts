@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import * as lm from "../../src/lm/index.ts";
-import { QUIET, tempDir, tinyConfig } from "./helpers.ts";
+import * as tg from "../../src/index.js";
+import * as lm from "../../src/lm/index.js";
+import { QUIET, tempDir, tinyConfig } from "./helpers.js";
 
 const LN_VOCAB = Math.log(65);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 describe("tg.models.AlexNet", () => {
   it("keeps the paper's structure scaled to 28×28 and 32×32 inputs", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const cfg = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16 };
 

@@ -1,6 +1,6 @@
 /** Bad input is rejected before any kernel runs, with the op's name and the offending shapes/values. */
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const i32 = (v: number[]) => tg.tensor(Int32Array.from(v));
 

@@ -4,8 +4,8 @@
  * shifts, masks, detached maxima) bends the gradient.
  */
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { type InputSpec, gradcheck } from "../helpers/gradcheck.ts";
+import * as tg from "../../src/index.js";
+import { type InputSpec, gradcheck } from "../helpers/gradcheck.js";
 
 const F = tg.F;
 const i32 = (v: number[]) => tg.tensor(Int32Array.from(v));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { gradcheck, makeInputs } from "../helpers/gradcheck.ts";
-import { primSpecs, type PrimSpec } from "../op-specs.ts";
+import * as tg from "../../src/index.js";
+import { gradcheck, makeInputs } from "../helpers/gradcheck.js";
+import { primSpecs, type PrimSpec } from "../op-specs.js";
 
 const prims = Object.keys(tg.rules) as tg.Prim[];
 

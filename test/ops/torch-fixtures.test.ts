@@ -4,8 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { expectClose } from "../helpers/allclose.ts";
+import * as tg from "../../src/index.js";
+import { expectClose } from "../helpers/allclose.js";
 
 interface Fixture {
   version: number;

@@ -1,6 +1,6 @@
 /** LR scheduler behaviour beyond the PyTorch sequences: conventions and invalid input. */
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const sgd = (lr = 1, momentum = 0) =>
   new tg.optim.SGD([tg.zeros([1], { requiresGrad: true })], { lr, momentum });

@@ -1,7 +1,7 @@
 /** Optimizer behaviour beyond the PyTorch trajectories: validation, in-place updates, kernels. */
 import { afterEach, describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import type { OptimizerKernels } from "../../src/optim/index.ts";
+import * as tg from "../../src/index.js";
+import type { OptimizerKernels } from "../../src/optim/index.js";
 
 const leaf = (v: number[]) => tg.tensor(v, { requiresGrad: true });
 

@@ -3,8 +3,8 @@
  * test/optim/generate_fixtures.py, rebuilt with tsgrad (names must match the fixture's).
  */
 import { readFileSync } from "node:fs";
-import * as tg from "../../src/index.ts";
-import type { Tensor } from "../../src/index.ts";
+import * as tg from "../../src/index.js";
+import type { Tensor } from "../../src/index.js";
 
 export interface Fixture {
   version: number;

@@ -4,7 +4,7 @@
  * mismatched dicts are rejected with errors that say what differs.
  */
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 import {
   fixture,
   initialParams,
@@ -14,7 +14,7 @@ import {
   snapshot,
   stepScheduler,
   trainStep,
-} from "./problem.ts";
+} from "./problem.js";
 
 /** Serialise as a checkpoint writer would: tensors aside (here inline), the rest as JSON. */
 function roundTrip<T>(sd: T): T {

@@ -3,8 +3,8 @@
  * test/optim/torch-optim.json (regenerate with `/usr/bin/python3 test/optim/generate_fixtures.py`).
  */
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { expectClose } from "../helpers/allclose.ts";
+import * as tg from "../../src/index.js";
+import { expectClose } from "../helpers/allclose.js";
 import {
   type Dtype,
   fixture,
@@ -15,7 +15,7 @@ import {
   snapshot,
   stepScheduler,
   trainStep,
-} from "./problem.ts";
+} from "./problem.js";
 
 // float64 follows PyTorch's operation order, so only round-off (and fused multiply-adds in
 // PyTorch's vectorised kernels) separates the two; float32 rounds intermediates differently.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { type XmlNode, allText, byClass, findAll, parseXml } from "./xml.ts";
+import * as tg from "../../src/index.js";
+import { type XmlNode, allText, byClass, findAll, parseXml } from "./xml.js";
 
 const { lineChart, scatterChart, confusionMatrixChart, barChart } = tg.report;
 

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { allText, findAll, parseXml } from "./xml.ts";
+import * as tg from "../../src/index.js";
+import { allText, findAll, parseXml } from "./xml.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsgrad-report-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 const dir = mkdtempSync(join(tmpdir(), "tsgrad-report-"));

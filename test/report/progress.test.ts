@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 /** A stream that records writes, with a hand-driven clock. */
 function fake(tty: boolean, columns?: number) {

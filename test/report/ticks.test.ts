@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import { parseXml } from "./xml.ts";
+import * as tg from "../../src/index.js";
+import { parseXml } from "./xml.js";
 
 const { linearTicks, logTicks, formatTicks } = tg.report;
 

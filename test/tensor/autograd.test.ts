@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 describe("Tensor.backward", () => {
   it("accumulates gradients across backward calls and through reused tensors", () => {

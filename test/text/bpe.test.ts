@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const { BpeTokenizer, learnBpe, END_OF_WORD } = tg.text;
 

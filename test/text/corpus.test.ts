@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "tsgrad-text-"));
 const write = (name: string, content: string | Uint8Array) => {

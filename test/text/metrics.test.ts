@@ -4,7 +4,7 @@
  * comparison with sacreBLEU 2.6.0 itself is in sacrebleu-fixtures.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const { corpusBleu, sentenceBleu, corpusChrf, sentenceChrf } = tg.text;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const { Vocab, WordTokenizer, CharVocab } = tg.text;
 
@@ -131,7 +131,7 @@ describe("tg.text.WordTokenizer", () => {
 
 describe("tg.text.fnv1a64 fingerprints", () => {
   it("use the standard FNV-1a 64 (test vectors for '' and 'a')", async () => {
-    const { fnv1a64 } = await import("../../src/text/hash.ts");
+    const { fnv1a64 } = await import("../../src/text/hash.js");
     expect(fnv1a64("")).toBe("cbf29ce484222325");
     expect(fnv1a64("a")).toBe("af63dc4c8601ec8c");
     expect(fnv1a64("foobar")).toBe("85944171f73967e8");

@@ -2,9 +2,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import * as tg from "../../src/index.ts";
-import * as translate from "../../src/translate/index.ts";
-import { main } from "../../cli/main.ts";
+import * as tg from "../../src/index.js";
+import * as translate from "../../src/translate/index.js";
+import { main } from "../../src/cli/main.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const tmp = () => mkdtempSync(`${tmpdir()}/tg-translate-cli-`);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import "../../src/index.ts";
-import * as translate from "../../src/translate/index.ts";
+import "../../src/index.js";
+import * as translate from "../../src/translate/index.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import * as translate from "../../src/translate/index.ts";
+import * as tg from "../../src/index.js";
+import * as translate from "../../src/translate/index.js";
 
 const tmp = () => mkdtempSync(`${tmpdir()}/tg-translate-`);
 

@@ -192,8 +192,8 @@ describe("tsgrad train image / eval image / classify", () => {
 
 describe("train image --config", () => {
   const parse = async (argv: string[]) => {
-    const { parseFlags } = await import("../../cli/args.ts");
-    const { flags, imageConfigFromArgs } = await import("../../cli/train-image.ts");
+    const { parseFlags } = await import("../../src/cli/args.js");
+    const { flags, imageConfigFromArgs } = await import("../../src/cli/train-image.js");
     return imageConfigFromArgs(parseFlags(argv, flags).flags, argv);
   };
   const file = (obj: unknown) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 /**
  * The test-time views built by hand from the uint8 pixels — zero padding, crop, mirror, then

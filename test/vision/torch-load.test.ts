@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const PY = "/usr/bin/python3";
 const hasTorch = spawnSync(PY, ["-c", "import torch"]).status === 0;

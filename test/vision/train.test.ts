@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
+import * as tg from "../../src/index.js";
 
 const data = tg.vision.loadImageData("fashion-mnist-sample");
 const tmp = () => mkdtempSync(`${tmpdir()}/tsgrad-vision-`);

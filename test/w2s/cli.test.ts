@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
-import type { W2sResults } from "../../src/w2s/index.ts";
+import type { W2sResults } from "../../src/w2s/index.js";
 
 const BIN = new URL("../../bin/tsgrad.js", import.meta.url).pathname;
 const env = { ...process.env, TSGRAD_BACKEND: "js" };

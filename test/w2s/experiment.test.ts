@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
-import { TsgradError } from "../../src/index.ts";
-import * as w2s from "../../src/w2s/index.ts";
+import { TsgradError } from "../../src/index.js";
+import * as w2s from "../../src/w2s/index.js";
 
 const tmp = () => mkdtempSync(`${tmpdir()}/tsgrad-w2s-`);
 const task = w2s.loadW2sTask("fashion-mnist-sample");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import * as w2s from "../../src/w2s/index.ts";
+import * as tg from "../../src/index.js";
+import * as w2s from "../../src/w2s/index.js";
 
 describe("tg.w2s.auxAlpha", () => {
   it("rises linearly from 0 to alphaMax over the warmup fraction, then stays", () => {

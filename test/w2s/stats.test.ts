@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TsgradError } from "../../src/index.ts";
-import * as w2s from "../../src/w2s/index.ts";
+import { TsgradError } from "../../src/index.js";
+import * as w2s from "../../src/w2s/index.js";
 
 describe("tg.w2s.studentTQuantile", () => {
   it("matches the 97.5% quantiles of the t table", () => {

@@ -1,8 +1,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
-import * as tg from "../../src/index.ts";
-import * as w2s from "../../src/w2s/index.ts";
+import * as tg from "../../src/index.js";
+import * as w2s from "../../src/w2s/index.js";
 
 const task = w2s.loadSubjectTask();
 

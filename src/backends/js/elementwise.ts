@@ -3,8 +3,8 @@
  * Operands are strided views already broadcast to the output shape. The op switch sits outside
  * the element loop: a per-element callback would be several times slower in V8.
  */
-import type { CmpOp, Kernel, KernelTable, View } from "../../ops/primitives.ts";
-import { copyInto, forEachRow } from "./strided.ts";
+import type { CmpOp, Kernel, KernelTable, View } from "../../ops/primitives.js";
+import { copyInto, forEachRow } from "./strided.js";
 
 export type UnaryOp =
   "neg" | "exp" | "log" | "sqrt" | "tanh" | "sigmoid" | "relu" | "abs" | "sin" | "cos" | "erf";

@@ -4,13 +4,13 @@
  * faster backend does not provide. Each family file exports its slice of the kernel table; the
  * `KernelTable` annotation below makes a primitive without a reference kernel a compile error.
  */
-import type { KernelTable } from "../../ops/primitives.ts";
-import type { Backend } from "../backend.ts";
-import { elementwiseKernels } from "./elementwise.ts";
-import { indexingKernels } from "./indexing.ts";
-import { linalgKernels } from "./linalg.ts";
-import { movementKernels } from "./movement.ts";
-import { reduceKernels } from "./reduce.ts";
+import type { KernelTable } from "../../ops/primitives.js";
+import type { Backend } from "../backend.js";
+import { elementwiseKernels } from "./elementwise.js";
+import { indexingKernels } from "./indexing.js";
+import { linalgKernels } from "./linalg.js";
+import { movementKernels } from "./movement.js";
+import { reduceKernels } from "./reduce.js";
 
 export const jsKernels: KernelTable = {
   ...elementwiseKernels,

@@ -1,7 +1,7 @@
 /** Reference gather / scatter-add kernels. Index values are checked before anything is read or written. */
-import type { Kernel, KernelTable, View } from "../../ops/primitives.ts";
-import { TsgradError } from "../../tensor/errors.ts";
-import { contiguousData, forEachRow } from "./strided.ts";
+import type { Kernel, KernelTable, View } from "../../ops/primitives.js";
+import { TsgradError } from "../../tensor/errors.js";
+import { contiguousData, forEachRow } from "./strided.js";
 
 /** Throws naming `op` if any index is outside [0, size). */
 export function checkIndices(op: string, idx: ArrayLike<number>, size: number, axis: number): void {

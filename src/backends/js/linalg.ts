@@ -1,7 +1,7 @@
 /** Reference batched matmul and 2-D convolution (im2col + GEMM) kernels. */
-import type { Conv2dParams, Kernel, KernelTable, View } from "../../ops/primitives.ts";
-import { gemm } from "./gemm.ts";
-import { contiguousData } from "./strided.ts";
+import type { Conv2dParams, Kernel, KernelTable, View } from "../../ops/primitives.js";
+import { gemm } from "./gemm.js";
+import { contiguousData } from "./strided.js";
 
 /** Storage offsets of each matrix in a batch of strided matrices (leading axes = batch). */
 function batchOffsets(x: View, batchShape: readonly number[]): number[] {

@@ -1,6 +1,6 @@
 /** Reference kernels for the movement primitives that copy: reshape (when no view fits), pad, concat. */
-import type { Kernel, KernelTable, View } from "../../ops/primitives.ts";
-import { copyInto, forEachRow } from "./strided.ts";
+import type { Kernel, KernelTable, View } from "../../ops/primitives.js";
+import { copyInto, forEachRow } from "./strided.js";
 
 /** Copy view `x` into the box of contiguous array `out` (of shape `shape`) that starts at `starts`. */
 function copyToBox(

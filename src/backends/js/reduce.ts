@@ -3,8 +3,8 @@
  * (a stride permutation, no copy); each output element then reduces one strided block.
  * Accumulation is in double precision.
  */
-import type { Kernel, KernelTable, View } from "../../ops/primitives.ts";
-import { forEachRow } from "./strided.ts";
+import type { Kernel, KernelTable, View } from "../../ops/primitives.js";
+import { forEachRow } from "./strided.js";
 
 /** Split x's axes into kept (outer, in order) and reduced (inner); call `block` per output element. */
 function reduceBlocks(

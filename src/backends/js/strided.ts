@@ -4,7 +4,7 @@
  * views). Axes are coalesced first, so a contiguous or simply-broadcast operand is walked in a few
  * long rows rather than element by element.
  */
-import type { View } from "../../ops/primitives.ts";
+import type { View } from "../../ops/primitives.js";
 
 /** Merge adjacent axes that are contiguous for every operand; drop size-1 axes. */
 export function coalesce(

@@ -8,14 +8,14 @@
  * lengths) returns null, and the composition runs instead. The conformance suite checks each
  * against its composition.
  */
-import type { FusedKernel, FusedKernels, FusedResult } from "../../ops/fused.ts";
-import type { Conv2dParams } from "../../ops/primitives.ts";
-import { checkConv } from "../../ops/rules.ts";
-import { isGradEnabled } from "../../tensor/autograd.ts";
-import { TsgradError } from "../../tensor/errors.ts";
-import { Tensor } from "../../tensor/tensor.ts";
-import { MetaWriter, bf16 } from "./kernels.ts";
-import type { NativeAddon } from "./loader.ts";
+import type { FusedKernel, FusedKernels, FusedResult } from "../../ops/fused.js";
+import type { Conv2dParams } from "../../ops/primitives.js";
+import { checkConv } from "../../ops/rules.js";
+import { isGradEnabled } from "../../tensor/autograd.js";
+import { TsgradError } from "../../tensor/errors.js";
+import { Tensor } from "../../tensor/tensor.js";
+import { MetaWriter, bf16 } from "./kernels.js";
+import type { NativeAddon } from "./loader.js";
 
 type Grads = readonly (Tensor | null)[];
 

@@ -10,15 +10,15 @@
  * Threads: TSGRAD_NUM_THREADS (default: all cores) or `setNumThreads(n)`. OMP_WAIT_POLICY is set
  * to PASSIVE before the addon loads unless the user set it or GOMP_SPINCOUNT (see loader.ts).
  */
-import type { FusedKernels } from "../../ops/fused.ts";
-import type { KernelTable } from "../../ops/primitives.ts";
-import { TsgradError } from "../../tensor/errors.ts";
-import type { BulkUniformKernel } from "../../tensor/random.ts";
-import type { Backend } from "../backend.ts";
-import { nativeFused } from "./fused.ts";
-import { nativeKernels } from "./kernels.ts";
-import { type NativeAddon, addonError, loadAddon } from "./loader.ts";
-import { type NativeOptimizerKernels, nativeOptimizer } from "./optim.ts";
+import type { FusedKernels } from "../../ops/fused.js";
+import type { KernelTable } from "../../ops/primitives.js";
+import { TsgradError } from "../../tensor/errors.js";
+import type { BulkUniformKernel } from "../../tensor/random.js";
+import type { Backend } from "../backend.js";
+import { nativeFused } from "./fused.js";
+import { nativeKernels } from "./kernels.js";
+import { type NativeAddon, addonError, loadAddon } from "./loader.js";
+import { type NativeOptimizerKernels, nativeOptimizer } from "./optim.js";
 
 let kernelTable: Partial<KernelTable> | null = null;
 let fusedTable: Partial<FusedKernels> | null = null;

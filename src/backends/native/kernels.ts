@@ -4,10 +4,10 @@
  * which computes on the arrays in place. A kernel returns false to decline (dtype or rank it does
  * not handle, empty tensors); the dispatcher then runs the JS reference kernel.
  */
-import type { CmpOp, Kernel, KernelTable, View } from "../../ops/primitives.ts";
-import { TsgradError } from "../../tensor/errors.ts";
-import type { NativeAddon } from "./loader.ts";
-import { getFloat32MatmulPrecision } from "../backend.ts";
+import type { CmpOp, Kernel, KernelTable, View } from "../../ops/primitives.js";
+import { TsgradError } from "../../tensor/errors.js";
+import type { NativeAddon } from "./loader.js";
+import { getFloat32MatmulPrecision } from "../backend.js";
 
 /**
  * Whether matmul and convolution may compute from bfloat16 operands now ("medium" precision);

@@ -11,9 +11,9 @@ import type {
   OptimizerKernels,
   RmspropKernelHyper,
   SgdKernelHyper,
-} from "../../optim/kernels.ts";
-import { TsgradError } from "../../tensor/errors.ts";
-import type { NativeAddon } from "./loader.ts";
+} from "../../optim/kernels.js";
+import { TsgradError } from "../../tensor/errors.js";
+import type { NativeAddon } from "./loader.js";
 
 export type NativeOptimizerKernels = OptimizerKernels;
 

@@ -5,10 +5,10 @@
  * experiments/scaling-laws/README.md; `--quick`: three tiny models for CI.
  */
 import { fileURLToPath } from "node:url";
-import * as tg from "../src/index.ts";
-import * as lm from "../src/lm/index.ts";
-import { UsageError, parseFlags, usage } from "./args.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import * as lm from "../lm/index.js";
+import { UsageError, parseFlags, usage } from "./args.js";
+import type { Command } from "./main.js";
 
 const F = lm.FULL_SWEEP;
 const Q = lm.QUICK_SWEEP;
@@ -123,7 +123,7 @@ export const command: Command = {
       );
       return 0;
     }
-    const bin = fileURLToPath(new URL("../bin/tsgrad.js", import.meta.url));
+    const bin = fileURLToPath(new URL("../../bin/tsgrad.js", import.meta.url));
     const launcher = f.inline
       ? lm.inProcessLauncher({ checkpointInterval: f.checkpointInterval })
       : lm.childProcessLauncher(

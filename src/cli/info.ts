@@ -1,6 +1,6 @@
-import * as tg from "../src/index.ts";
-import { parseFlags, usage } from "./args.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import { parseFlags, usage } from "./args.js";
+import type { Command } from "./main.js";
 
 const flags = {
   json: { type: "boolean", help: "print machine-readable JSON", default: false },

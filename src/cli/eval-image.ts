@@ -1,9 +1,9 @@
 /** `tsgrad eval image`: accuracy and confusion matrix of a trained classifier on a test set. */
-import * as tg from "../src/index.ts";
-import { parseFlags, usage, UsageError } from "./args.ts";
-import { applyBackend, backendFlags } from "./common.ts";
-import { resolveDataFlag } from "./train-image.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import { parseFlags, usage, UsageError } from "./args.js";
+import { applyBackend, backendFlags } from "./common.js";
+import { resolveDataFlag } from "./train-image.js";
+import type { Command } from "./main.js";
 
 const flags = {
   checkpoint: {

@@ -4,11 +4,11 @@
  * Re-running the same command resumes (finished models are reused). Values: the data's defaults
  * (`w2sDefaults`) < `--quick` < explicit flags.
  */
-import * as tg from "../src/index.ts";
-import * as w2s from "../src/w2s/index.ts";
-import { parseFlags, usage, UsageError } from "./args.ts";
-import { applyBackend, backendFlags } from "./common.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import * as w2s from "../w2s/index.js";
+import { parseFlags, usage, UsageError } from "./args.js";
+import { applyBackend, backendFlags } from "./common.js";
+import type { Command } from "./main.js";
 
 const full = w2s.w2sDefaults("fashion-mnist");
 const text = w2s.w2sDefaults("multi30k-subject");

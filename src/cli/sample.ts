@@ -2,10 +2,10 @@
  * `tsgrad sample`: generate text from a `train lm` checkpoint (a .safetensors file or a run
  * folder). The vocabulary travels inside the checkpoint; prompt characters outside it are an error.
  */
-import * as tg from "../src/index.ts";
-import * as lm from "../src/lm/index.ts";
-import { UsageError, parseFlags, usage } from "./args.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import * as lm from "../lm/index.js";
+import { UsageError, parseFlags, usage } from "./args.js";
+import type { Command } from "./main.js";
 
 const flags = {
   checkpoint: { type: "string", help: "checkpoint file, or a run folder (its newest checkpoint)" },

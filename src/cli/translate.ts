@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import * as tg from "../src/index.ts";
-import * as translate from "../src/translate/index.ts";
-import { UsageError, parseFlags, usage } from "./args.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import * as translate from "../translate/index.js";
+import { UsageError, parseFlags, usage } from "./args.js";
+import type { Command } from "./main.js";
 
 const flags = {
   checkpoint: {

@@ -4,9 +4,9 @@
  * PNG), an HTML and a Markdown report, and analysis.json.
  */
 import { join } from "node:path";
-import * as lm from "../src/lm/index.ts";
-import { UsageError, parseFlags, usage } from "./args.ts";
-import type { Command } from "./main.ts";
+import * as lm from "../lm/index.js";
+import { UsageError, parseFlags, usage } from "./args.js";
+import type { Command } from "./main.js";
 
 const flags = {
   out: { type: "string", help: "output folder (default: <sweep>/analysis)" },

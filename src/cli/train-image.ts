@@ -1,8 +1,8 @@
 /** `tsgrad train image`: train an image classifier (the AlexNet recipe and friends). */
-import * as tg from "../src/index.ts";
-import { parseFlags, usage, UsageError } from "./args.ts";
-import { applyBackend, backendFlags, readConfigFile } from "./common.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import { parseFlags, usage, UsageError } from "./args.js";
+import { applyBackend, backendFlags, readConfigFile } from "./common.js";
+import type { Command } from "./main.js";
 
 const d = tg.vision.defaultImageConfig;
 export const flags = {

@@ -3,11 +3,11 @@
  * (`<root>/<experiment>/<config-hash>/`), resuming from its newest checkpoint when re-run.
  * Config precedence: defaults (nanoGPT's CPU baby GPT) < `--quick` < `--config file.json` < flags.
  */
-import * as tg from "../src/index.ts";
-import * as lm from "../src/lm/index.ts";
-import { type FlagSpecs, UsageError, parseFlags, usage } from "./args.ts";
-import { readConfigFile } from "./common.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import * as lm from "../lm/index.js";
+import { type FlagSpecs, UsageError, parseFlags, usage } from "./args.js";
+import { readConfigFile } from "./common.js";
+import type { Command } from "./main.js";
 
 const configFlags: FlagSpecs = Object.fromEntries(
   lm.LM_CONFIG_KEYS.map((k) => {

@@ -1,8 +1,8 @@
 /** `tsgrad classify`: the top-5 classes of a picture under a trained classifier. */
-import * as tg from "../src/index.ts";
-import { parseFlags, usage, UsageError } from "./args.ts";
-import { applyBackend, backendFlags } from "./common.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import { parseFlags, usage, UsageError } from "./args.js";
+import { applyBackend, backendFlags } from "./common.js";
+import type { Command } from "./main.js";
 
 const flags = {
   checkpoint: {

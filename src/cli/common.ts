@@ -1,7 +1,7 @@
 /** Flags and helpers shared by the training commands. */
 import { readFileSync } from "node:fs";
-import * as tg from "../src/index.ts";
-import { UsageError } from "./args.ts";
+import * as tg from "../index.js";
+import { UsageError } from "./args.js";
 
 export const backendFlags = {
   backend: {

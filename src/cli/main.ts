@@ -2,8 +2,8 @@
  * The `tsgrad` command line: dispatches to one module per command. Each command parses its own
  * flags (unknown flags are errors) and answers `--help`.
  */
-import { UsageError } from "./args.ts";
-import { TsgradError } from "../src/index.ts";
+import { UsageError } from "./args.js";
+import { TsgradError } from "../tensor/errors.js";
 
 export interface Command {
   /** e.g. "train image" */
@@ -13,29 +13,27 @@ export interface Command {
 }
 
 /**
- * Command name → module (relative to this file) exporting `command: Command`. Modules are loaded
- * only when their command runs, so `tsgrad --help` stays fast.
+ * Command name → its module, which exports `command: Command`. Modules are loaded only when their
+ * command runs, so `tsgrad --help` stays fast. (Literal `import()`s, so that both tsc's output and
+ * a TypeScript loader resolve them.)
  */
-const commands: Record<string, string> = {
-  info: "./info.ts",
-  "train image": "./train-image.ts",
-  "eval image": "./eval-image.ts",
-  classify: "./classify.ts",
-  "train lm": "./train-lm.ts",
-  sample: "./sample.ts",
-  "sweep scaling": "./sweep-scaling.ts",
-  "analyze scaling": "./analyze-scaling.ts",
-  "train translate": "./train-translate.ts",
-  translate: "./translate.ts",
-  "eval translate": "./eval-translate.ts",
-  "experiment weak-to-strong": "./weak-to-strong.ts",
+const commands: Record<string, () => Promise<{ command: Command }>> = {
+  info: () => import("./info.js"),
+  "train image": () => import("./train-image.js"),
+  "eval image": () => import("./eval-image.js"),
+  classify: () => import("./classify.js"),
+  "train lm": () => import("./train-lm.js"),
+  sample: () => import("./sample.js"),
+  "sweep scaling": () => import("./sweep-scaling.js"),
+  "analyze scaling": () => import("./analyze-scaling.js"),
+  "train translate": () => import("./train-translate.js"),
+  translate: () => import("./translate.js"),
+  "eval translate": () => import("./eval-translate.js"),
+  "experiment weak-to-strong": () => import("./weak-to-strong.js"),
 };
 
 async function load(name: string): Promise<Command> {
-  const mod = (await import(new URL(commands[name]!, import.meta.url).href)) as {
-    command: Command;
-  };
-  return mod.command;
+  return (await commands[name]!()).command;
 }
 
 function topUsage(): string {

@@ -1,8 +1,8 @@
-import * as tg from "../src/index.ts";
-import * as translate from "../src/translate/index.ts";
-import { type FlagSpecs, UsageError, parseFlags, usage } from "./args.ts";
-import { readConfigFile } from "./common.ts";
-import type { Command } from "./main.ts";
+import * as tg from "../index.js";
+import * as translate from "../translate/index.js";
+import { type FlagSpecs, UsageError, parseFlags, usage } from "./args.js";
+import { readConfigFile } from "./common.js";
+import type { Command } from "./main.js";
 
 /** Flags that set config fields; unset ones come from --config, then --quick, then defaults. */
 const configFlags = {
