@@ -303,6 +303,9 @@ inline bool any_nan(const float* p, int64_t n) {
   return found != 0;
 }
 
+/** Whether n dense floats hold a NaN or a +inf (one vectorised read pass). */
+bool any_nan_or_posinf(const float* p, int64_t n);
+
 /** Copy any view into the dense array `out` of the same shape (same dtype), in parallel. */
 void copy_to_dense(char* out, const View& x);
 

@@ -95,16 +95,19 @@ Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
     copy_to_dense(y.data, x);
     src = reinterpret_cast<float*>(y.data);
   }
-  if (!x.contiguous() && any_nan(src, x.numel())) {
+  // Rows the reference makes all NaN: any NaN; for softmax, also +inf (inf - max is inf - inf).
+  auto poisons = [log](float v) { return v != v || (!log && v == INFINITY); };
+  const bool fix = log ? any_nan(src, x.numel()) : any_nan_or_posinf(src, x.numel());
+  if (!x.contiguous() && fix) {
     // src is y itself here; keep the NaN positions before the primitive overwrites them.
     float* copy = static_cast<float*>(scratch(3, x.numel() * sizeof(float)));
     std::memcpy(copy, src, x.numel() * sizeof(float));
     src = copy;
   }
   e->fwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, src)}, {DNNL_ARG_DST, mem(e->md, y.data)}});
-  // oneDNN's max-shifted exp gives finite values in a row holding NaN; the reference makes the
-  // whole row NaN (as PyTorch). Checked with one read pass, fixed only when a NaN is present.
-  if (any_nan(src, x.numel())) {
+  // oneDNN's max-shifted exp gives finite values in such rows; the reference makes the whole row
+  // NaN (as PyTorch). Checked with one read pass, fixed only when one is present.
+  if (fix) {
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < axis; i++) outer *= x.shape[i];
     for (int i = axis + 1; i < x.nd; i++) inner *= x.shape[i];
@@ -114,7 +117,7 @@ Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
       for (int64_t i = 0; i < inner; i++) {
         const int64_t base = o * len * inner + i;
         bool nan = false;
-        for (int64_t k = 0; k < len && !nan; k++) nan = src[base + k * inner] != src[base + k * inner];
+        for (int64_t k = 0; k < len && !nan; k++) nan = poisons(src[base + k * inner]);
         if (nan)
           for (int64_t k = 0; k < len; k++) out[base + k * inner] = NAN;
       }

@@ -15,6 +15,7 @@ import {
   type SgdKernelHyper,
   jsOptimizerKernels,
 } from "../../src/optim/kernels.js";
+import { expectClose } from "../helpers/allclose.js";
 
 if (!tg.findBackend("native")) tg.registerBackend(nativeBackend);
 const available = nativeBackend.available();
@@ -356,5 +357,30 @@ describe.runIf(available)("nativeBackend.optimizer", () => {
     expect(() => opt.sgd(new Float32Array(3), new Float32Array(2), null, h)).toThrow(
       "optim.sgd: grad has 2 elements, the parameter 3",
     );
+  });
+});
+
+/**
+ * Rows of a softmax that hold +inf: the reference (and PyTorch) gives NaN throughout (inf - max
+ * is inf - inf); oneDNN's max-shifted exp gave finite values. A row holding -inf (an attention
+ * mask) stays finite.
+ */
+describe.runIf(available)("native softmax on infinite inputs", () => {
+  const run = (backend: string) => {
+    tg.setBackend(backend);
+    try {
+      const x = tg.tensor([Infinity, 1, 2, -Infinity, 1, 2]).reshape([2, 3]);
+      return Array.from(x.softmax(1).dataSync());
+    } finally {
+      tg.setBackend("js");
+    }
+  };
+
+  it("makes a row holding +inf NaN throughout, as the reference does, and not one with -inf", () => {
+    const native = run("native");
+    const js = run("js");
+    expect(native.slice(0, 3).every(Number.isNaN)).toBe(true);
+    expect(native.slice(3).every(Number.isFinite)).toBe(true);
+    expectClose(native, js, { rtol: 1e-6 });
   });
 });
