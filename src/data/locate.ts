@@ -3,7 +3,8 @@
  *
  * 1. the folder passed as `{ data }` (it, or its `<name>/` subfolder) — and only there;
  * 2. `$TSGRAD_DATA/<name>/`;
- * 3. `<cwd>/data/<name>/`, then tsgrad's own `data/<name>/` (where the bundled sample lives);
+ * 3. `<cwd>/data/<name>/`, then the bundled data sets: tsgrad's own `data/<name>/` in a checkout,
+ *    or the `tsgrad-data` package's `<name>/` where a project installed it;
  * 4. the dataset's system folders (e.g. Debian's `/usr/share/datasets/fashion-mnist/`).
  *
  * The first folder holding every required file wins (each file may also be gzipped, `.gz`).
@@ -11,7 +12,7 @@
  * Node only.
  */
 import { TsgradError } from "../tensor/errors.js";
-import { nodeFs, nodePath, nodeProcess, nodeUrl } from "./node.js";
+import { nodeModule, nodeProcess, nodeRequire } from "../io/node.js";
 
 /** Where and how to find one dataset. */
 export interface DatasetSpec {
@@ -66,8 +67,9 @@ export const DATASETS: Readonly<Record<string, DatasetSpec>> = {
     name: "fashion-mnist-sample",
     files: FMNIST_FILES,
     howToGet:
-      "the sample ships with tsgrad in data/fashion-mnist-sample/; regenerate it from the full set " +
-      "with: npx tsx scripts/make-fashion-mnist-sample.ts",
+      "the sample ships in the tsgrad-data package (npm install tsgrad-data; in a tsgrad checkout " +
+      "it is data/fashion-mnist-sample/); regenerate it from the full set with: " +
+      "npx tsx scripts/make-fashion-mnist-sample.ts",
   },
   "cifar-10": {
     name: "cifar-10",
@@ -87,9 +89,30 @@ export const DATASETS: Readonly<Record<string, DatasetSpec>> = {
   },
 };
 
+// A variable, not a literal: bundlers try to resolve `new URL("literal", import.meta.url)` at
+// build time, and in a browser build this folder is never read.
+const OWN_DATA = "../../data/";
+
 /**
- * The data roots searched after an explicit `data` folder: `$TSGRAD_DATA`, `<cwd>/data`, and
- * tsgrad's own `data/` (duplicates removed).
+ * Where the bundled data sets are: tsgrad's own `data/` folder in a checkout (it is the
+ * `tsgrad-data` package's source), else the installed `tsgrad-data` package, else null.
+ */
+function bundledDataRoot(): string | null {
+  const fs = nodeModule("dataRoots", "node:fs");
+  const path = nodeModule("dataRoots", "node:path");
+  const own = nodeModule("dataRoots", "node:url").fileURLToPath(new URL(OWN_DATA, import.meta.url));
+  if (fs.existsSync(path.join(own, "package.json"))) return path.resolve(own);
+  try {
+    return path.dirname(nodeRequire("dataRoots").resolve("tsgrad-data/package.json"));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The data roots searched after an explicit `data` folder: `$TSGRAD_DATA`, `<cwd>/data`, and the
+ * bundled data sets (tsgrad's own `data/` in a checkout, or the installed `tsgrad-data` package),
+ * duplicates removed.
  *
  * @example
  * const roots = tg.data.dataRoots();
@@ -97,20 +120,20 @@ export const DATASETS: Readonly<Record<string, DatasetSpec>> = {
  */
 export function dataRoots(): string[] {
   const proc = nodeProcess();
-  if (!proc) throw new TsgradError("dataRoots", "needs Node.js");
-  const path = nodePath("dataRoots");
+  const path = nodeModule("dataRoots", "node:path");
   const roots: string[] = [];
-  const env = proc.env.TSGRAD_DATA;
+  const env = proc!.env.TSGRAD_DATA;
   if (env) roots.push(path.resolve(env));
-  roots.push(path.resolve(proc.cwd(), "data"));
-  roots.push(path.resolve(nodeUrl("dataRoots").fileURLToPath(new URL("../../data/", import.meta.url))));
+  roots.push(path.resolve(proc!.cwd(), "data"));
+  const bundled = bundledDataRoot();
+  if (bundled !== null) roots.push(bundled);
   return [...new Set(roots)];
 }
 
 /** Missing files of `spec` in `dir` (empty = complete), and the path of each present one. */
 function check(dir: string, spec: DatasetSpec): { missing: string[]; files: Record<string, string> } {
-  const fs = nodeFs(spec.name);
-  const path = nodePath(spec.name);
+  const fs = nodeModule(spec.name, "node:fs");
+  const path = nodeModule(spec.name, "node:path");
   const files: Record<string, string> = {};
   const missing: string[] = [];
   for (const f of spec.files) {
@@ -141,8 +164,8 @@ export function resolveDataset(
       `unknown dataset ${JSON.stringify(dataset)}; known: ${Object.keys(DATASETS).join(", ")} (or pass a DatasetSpec)`,
     );
   }
-  const path = nodePath(spec.name);
-  const fs = nodeFs(spec.name);
+  const path = nodeModule(spec.name, "node:path");
+  const fs = nodeModule(spec.name, "node:fs");
   const names = [spec.name, ...(spec.dirNames ?? [])];
   const candidates =
     options.data !== undefined

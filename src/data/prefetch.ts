@@ -10,13 +10,15 @@
  */
 import type { Worker } from "node:worker_threads";
 import type { PixelSource } from "./batch.js";
-import { nodeWorkerThreads } from "./node.js";
+import { nodeWorkerThreads } from "../io/node.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./prefetch-worker.js";
 import type { TransformSpec } from "./transforms.js";
 
-// A variable, not a literal: bundlers that rewrite `new URL("literal", import.meta.url)` must
-// not try to bundle a Node-only worker into a web build.
-const ENTRY = "worker-entry.js";
+// Compiled (dist/), the worker module itself; run from the TypeScript sources (tests, tsx), a
+// JavaScript bootstrap that gives the new thread a TypeScript loader first. A variable, not a
+// literal: bundlers that rewrite `new URL("literal", import.meta.url)` must not try to bundle a
+// Node-only worker into a web build.
+const ENTRY = import.meta.url.endsWith(".ts") ? "worker-entry.js" : "prefetch-worker.js";
 
 const shared = new WeakMap<Uint8Array, Uint8Array>();
 

@@ -1,7 +1,9 @@
-// Bootstrap of the DataLoader's prefetch worker. Plain JavaScript on purpose: it runs before any
-// TypeScript loader exists in the new thread. It imports the TypeScript worker directly when the
-// runtime can (native type stripping, or an inherited loader), and otherwise registers tsx (a
-// dependency of tsgrad) first. A failed import is cached by URL, hence the query on the retry.
+// Bootstrap of the DataLoader's prefetch worker when tsgrad runs from its TypeScript sources (the
+// tests, tsx); the compiled package starts dist/data/prefetch-worker.js directly. Plain JavaScript
+// on purpose: it runs before any TypeScript loader exists in the new thread. It imports the
+// TypeScript worker directly when the runtime can (native type stripping, or an inherited loader),
+// and otherwise registers tsx (a devDependency) first. A failed import is cached by URL, hence
+// the query on the retry.
 const target = new URL("./prefetch-worker.ts", import.meta.url).href;
 try {
   await import(target);

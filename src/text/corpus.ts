@@ -1,37 +1,18 @@
 /**
  * Bundled corpora and plain-text readers. Files are found by {@link resolveDataDir}: an explicit
- * folder, else `$TSGRAD_DATA/<name>`, else `data/<name>` (current folder, then tsgrad's own,
- * where Multi30k and Tiny Shakespeare ship). Node's fs and zlib are fetched with
- * `process.getBuiltinModule` when a file is read, so that importing tsgrad in a browser (which
- * never reads corpora from disk) does not pull in Node modules.
+ * folder, else `$TSGRAD_DATA/<name>`, else `data/<name>` (current folder, then the bundled data
+ * sets, where Multi30k and Tiny Shakespeare ship: see `tg.data.dataRoots`). Node's fs and zlib
+ * are fetched when a file is read, so that importing tsgrad in a browser (which never reads
+ * corpora from disk) does not pull in Node modules.
  */
-import type * as NodeFs from "node:fs";
-import type * as NodePath from "node:path";
-import type * as NodeUrl from "node:url";
-import type * as NodeZlib from "node:zlib";
+import { dataRoots } from "../data/locate.js";
+import { nodeModule } from "../io/node.js";
 import { TsgradError } from "../tensor/errors.js";
 import { pySplit, pyStrip } from "./strings.js";
 
-interface NodeModules {
-  fs: typeof NodeFs;
-  path: typeof NodePath;
-  url: typeof NodeUrl;
-  zlib: typeof NodeZlib;
-}
-
-function node(op: string): NodeModules {
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-    ?.getBuiltinModule;
-  if (typeof get !== "function") {
-    throw new TsgradError(op, "reading files needs Node.js >= 20.16 (process.getBuiltinModule)");
-  }
-  return {
-    fs: get("node:fs") as typeof NodeFs,
-    path: get("node:path") as typeof NodePath,
-    url: get("node:url") as typeof NodeUrl,
-    zlib: get("node:zlib") as typeof NodeZlib,
-  };
-}
+/** In a browser: fetch the text instead of reading it from disk. */
+const FETCH_TEXT =
+  "fetch the text and use it directly (e.g. tg.text.CharVocab.fromText(await (await fetch(url)).text()))";
 
 /** Options for {@link resolveDataDir}. */
 export interface ResolveOptions {
@@ -43,9 +24,8 @@ export interface ResolveOptions {
 
 /**
  * Find the folder of a data set, the same way `tg.data` finds its data sets: `opts.dir` (or its
- * `<name>/` subfolder) if given, and only there; else `$TSGRAD_DATA/<name>`, then
- * `<cwd>/data/<name>`, then tsgrad's own `data/<name>` (where Multi30k and Tiny Shakespeare
- * ship). A candidate counts only if every file in `opts.expect` exists in it (plain or `.gz`);
+ * `<name>/` subfolder) if given, and only there; else `<root>/<name>` for each of
+ * `tg.data.dataRoots()` (`$TSGRAD_DATA`, `<cwd>/data`, then the bundled data sets). A candidate counts only if every file in `opts.expect` exists in it (plain or `.gz`);
  * otherwise the error lists every path searched.
  *
  * @example
@@ -53,17 +33,12 @@ export interface ResolveOptions {
  * console.log(dir.endsWith("tinyshakespeare")); // true
  */
 export function resolveDataDir(name: string, opts: ResolveOptions = {}): string {
-  const { fs, path, url } = node("resolveDataDir");
-  const candidates: string[] = [];
-  if (opts.dir !== undefined) {
-    candidates.push(path.resolve(opts.dir), path.resolve(opts.dir, name));
-  } else {
-    const env = process.env.TSGRAD_DATA;
-    if (env) candidates.push(path.resolve(env, name));
-    candidates.push(path.resolve("data", name));
-    const own = path.join(url.fileURLToPath(new URL("../../data/", import.meta.url)), name);
-    if (!candidates.includes(own)) candidates.push(own);
-  }
+  const fs = nodeModule("resolveDataDir", "node:fs", FETCH_TEXT);
+  const path = nodeModule("resolveDataDir", "node:path", FETCH_TEXT);
+  const candidates =
+    opts.dir !== undefined
+      ? [path.resolve(opts.dir), path.resolve(opts.dir, name)]
+      : dataRoots().map((root) => path.join(root, name));
   const expect = opts.expect ?? [];
   for (const c of candidates) {
     if (!fs.existsSync(c) || !fs.statSync(c).isDirectory()) continue;
@@ -81,8 +56,8 @@ export function resolveDataDir(name: string, opts: ResolveOptions = {}): string 
 
 /** `dir/file`, or `dir/file.gz` when only the compressed copy exists. */
 function withGz(dir: string, file: string): string {
-  const { fs, path } = node("text");
-  const plain = path.join(dir, file);
+  const fs = nodeModule("text", "node:fs", FETCH_TEXT);
+  const plain = nodeModule("text", "node:path", FETCH_TEXT).join(dir, file);
   return fs.existsSync(plain) ? plain : `${plain}.gz`;
 }
 
@@ -95,7 +70,8 @@ function withGz(dir: string, file: string): string {
  * console.log(tg.text.readText(`${dir}/input.txt`).slice(0, 14)); // "First Citizen:"
  */
 export function readText(file: string): string {
-  const { fs, zlib } = node("readText");
+  const fs = nodeModule("readText", "node:fs", FETCH_TEXT);
+  const zlib = nodeModule("readText", "node:zlib", FETCH_TEXT);
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
