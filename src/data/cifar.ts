@@ -8,7 +8,7 @@ import { TsgradError } from "../tensor/errors.js";
 import { ImageDataset, sharedBytes } from "./dataset.js";
 import { readMaybeGzip } from "./idx.js";
 import { type DatasetOptions, resolveDataset } from "./locate.js";
-import { nodeFs, nodePath } from "./node.js";
+import { nodeModule } from "../io/node.js";
 
 /** The ten CIFAR-10 classes, in label order. */
 export const CIFAR10_CLASSES: readonly string[] = [
@@ -123,7 +123,7 @@ export function readCifarFiles(
     labels,
     shape: [n, c, h, w],
     classes,
-    source: paths.length === 1 ? paths[0]! : nodePath("readCifarFiles").dirname(paths[0]!),
+    source: paths.length === 1 ? paths[0]! : nodeModule("readCifarFiles", "node:path").dirname(paths[0]!),
   });
 }
 
@@ -148,8 +148,8 @@ export const CIFAR10_FILES = {
  */
 export function loadCifar10(options: DatasetOptions & { train?: boolean } = {}): ImageDataset {
   const { dir, files: found } = resolveDataset("cifar-10", options);
-  const path = nodePath("loadCifar10");
-  const fs = nodeFs("loadCifar10");
+  const path = nodeModule("loadCifar10", "node:path");
+  const fs = nodeModule("loadCifar10", "node:fs");
   const metaPath = path.join(dir, CIFAR10_FILES.meta);
   const classes = fs.existsSync(metaPath)
     ? fs

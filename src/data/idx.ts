@@ -6,7 +6,8 @@
  */
 import { TsgradError } from "../tensor/errors.js";
 import { ImageDataset, sharedBytes } from "./dataset.js";
-import { nodeFs, nodeZlib } from "./node.js";
+import { readFileBytes, writeFileAtomic } from "../io/atomic.js";
+import { nodeModule } from "../io/node.js";
 
 /** The element types an IDX file can hold, by their names in the IDX specification. */
 export type IdxDType = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";
@@ -191,6 +192,44 @@ export function encodeIdx(data: IdxArray, shape: readonly number[]): Uint8Array 
 }
 
 /**
+ * Decompress gzip bytes, anywhere (the `DecompressionStream` of browsers and Node >= 18); bytes
+ * that are not gzip are returned as they are. Browsers fetch the gzipped IDX files and call this
+ * before `parseIdx` or `idxDataset`.
+ *
+ * @example
+ * const raw = tg.data.encodeIdx(new Uint8Array([7, 8, 9]), [3]);
+ * const gz = process.getBuiltinModule("node:zlib").gzipSync(raw);
+ * console.log(Array.from(tg.data.parseIdx(await tg.data.gunzip(gz)).data)); // [7, 8, 9]
+ */
+export async function gunzip(bytes: Uint8Array | ArrayBuffer, name = "<gzip bytes>"): Promise<Uint8Array> {
+  const input = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (!isGzip(input)) return input;
+  try {
+    // A Blob takes no views of shared memory: those are copied.
+    const own = input.buffer instanceof ArrayBuffer ? (input as Uint8Array<ArrayBuffer>) : new Uint8Array(input);
+    const stream = new Blob([own]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new TsgradError(name, `corrupt or truncated gzip data: ${(e as Error).message}`);
+  }
+}
+
+/** `bytes` gunzipped when they are gzip: synchronously, so in Node only (else `gunzip`). */
+function gunzipSync(bytes: Uint8Array, name: string): Uint8Array {
+  if (!isGzip(bytes)) return bytes;
+  const zlib = nodeModule(
+    name,
+    "node:zlib",
+    "decompress gzip data first: await tg.data.gunzip(bytes) (or fetch the uncompressed file)",
+  );
+  try {
+    return zlib.gunzipSync(bytes);
+  } catch (e) {
+    throw new TsgradError(name, `corrupt or truncated gzip data: ${(e as Error).message}`);
+  }
+}
+
+/**
  * Read a file's bytes, gunzipping them when they start with the gzip magic. Node only.
  * A missing, unreadable or corrupt-gzip file raises a `TsgradError` naming the file.
  *
@@ -199,19 +238,13 @@ export function encodeIdx(data: IdxArray, shape: readonly number[]): Uint8Array 
  * console.log(bytes.length, Array.from(bytes.subarray(0, 4))); // 1008 [0, 0, 8, 1]
  */
 export function readMaybeGzip(path: string): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = nodeFs(path).readFileSync(path);
-  } catch (e) {
-    throw new TsgradError(path, `cannot read: ${(e as Error).message}`);
-  }
-  if (!isGzip(bytes)) return bytes;
-  try {
-    return nodeZlib(path).gunzipSync(bytes);
-  } catch (e) {
-    throw new TsgradError(path, `corrupt or truncated gzip data: ${(e as Error).message}`);
-  }
+  return gunzipSync(readFileBytes(path, "readMaybeGzip", FETCH_IDX), path);
 }
+
+/** The browser alternative to reading IDX files from disk. */
+const FETCH_IDX =
+  "fetch the files and pass their bytes: tg.data.idxDataset(await (await fetch(imagesUrl)).arrayBuffer(), …), " +
+  "or tg.data.parseIdx(await tg.data.gunzip(bytes))";
 
 /**
  * Read an IDX file (raw or gzip-compressed). Node only.
@@ -236,13 +269,66 @@ export function readIdxFile(path: string): IdxData {
  */
 export function writeIdxFile(path: string, data: IdxArray, shape: readonly number[]): void {
   const raw = encodeIdx(data, shape);
-  const bytes = path.endsWith(".gz") ? nodeZlib(path).gzipSync(raw, { level: 9 }) : raw;
-  nodeFs(path).writeFileSync(path, bytes);
+  const inBrowser = "encodeIdx(data, shape) gives the bytes to save or upload";
+  const bytes = path.endsWith(".gz")
+    ? nodeModule("writeIdxFile", "node:zlib", inBrowser).gzipSync(raw, { level: 9 })
+    : raw;
+  writeFileAtomic(path, bytes);
 }
 
 /**
- * An `ImageDataset` from an IDX image file (uint8 `[N, H, W]`) and an IDX label file (uint8
- * `[N]`), raw or gzip — the MNIST / Fashion-MNIST layout. Node only.
+ * An `ImageDataset` from the bytes of an IDX image file (uint8 `[N, H, W]`) and an IDX label file
+ * (uint8 `[N]`) — the MNIST / Fashion-MNIST layout — from anywhere: a fetch, a `File`, a
+ * database. Gzip bytes are decompressed in Node; in a browser pass them through `gunzip` first.
+ * `names` label the two inputs in error messages.
+ *
+ * @example
+ * const images = tg.data.encodeIdx(new Uint8Array(2 * 3 * 3).fill(9), [2, 3, 3]);
+ * const labels = tg.data.encodeIdx(new Uint8Array([1, 0]), [2]);
+ * const ds = tg.data.idxDataset(images, labels, ["a", "b"]);
+ * console.log(ds.shape, Array.from(ds.labels)); // [2, 1, 3, 3] [1, 0]
+ */
+export function idxDataset(
+  images: Uint8Array | ArrayBuffer,
+  labels: Uint8Array | ArrayBuffer,
+  classes: readonly string[],
+  names: { images?: string; labels?: string } = {},
+): ImageDataset {
+  const { images: imagesName = "<idx images>", labels: labelsName = "<idx labels>" } = names;
+  const bytes = (b: Uint8Array | ArrayBuffer) => (b instanceof Uint8Array ? b : new Uint8Array(b));
+  const img = parseIdx(gunzipSync(bytes(images), imagesName), imagesName);
+  const lab = parseIdx(gunzipSync(bytes(labels), labelsName), labelsName);
+  if (img.dtype !== "uint8" || img.shape.length !== 3) {
+    throw new TsgradError(
+      imagesName,
+      `expected uint8 images [N, rows, cols], got ${img.dtype} [${img.shape.join(",")}]`,
+    );
+  }
+  if (lab.dtype !== "uint8" || lab.shape.length !== 1) {
+    throw new TsgradError(
+      labelsName,
+      `expected uint8 labels [N], got ${lab.dtype} [${lab.shape.join(",")}]`,
+    );
+  }
+  const [n, h, w] = img.shape as [number, number, number];
+  if (lab.shape[0] !== n) {
+    throw new TsgradError(
+      labelsName,
+      `has ${lab.shape[0]} labels but ${imagesName} has ${n} images`,
+    );
+  }
+  return new ImageDataset({
+    pixels: img.data as Uint8Array,
+    labels: lab.data,
+    shape: [n, 1, h, w],
+    classes,
+    source: labelsName,
+  });
+}
+
+/**
+ * An `ImageDataset` from an IDX image file and an IDX label file, raw or gzip (see
+ * `idxDataset`). Node only.
  *
  * @example
  * const dir = "data/fashion-mnist-sample";
@@ -258,32 +344,9 @@ export function readIdxDataset(
   labelsPath: string,
   classes: readonly string[],
 ): ImageDataset {
-  const images = readIdxFile(imagesPath);
-  const labels = readIdxFile(labelsPath);
-  if (images.dtype !== "uint8" || images.shape.length !== 3) {
-    throw new TsgradError(
-      imagesPath,
-      `expected uint8 images [N, rows, cols], got ${images.dtype} [${images.shape.join(",")}]`,
-    );
-  }
-  if (labels.dtype !== "uint8" || labels.shape.length !== 1) {
-    throw new TsgradError(
-      labelsPath,
-      `expected uint8 labels [N], got ${labels.dtype} [${labels.shape.join(",")}]`,
-    );
-  }
-  const [n, h, w] = images.shape as [number, number, number];
-  if (labels.shape[0] !== n) {
-    throw new TsgradError(
-      labelsPath,
-      `has ${labels.shape[0]} labels but ${imagesPath} has ${n} images`,
-    );
-  }
-  return new ImageDataset({
-    pixels: images.data as Uint8Array,
-    labels: labels.data,
-    shape: [n, 1, h, w],
-    classes,
-    source: labelsPath,
+  const read = (p: string) => readFileBytes(p, "readIdxDataset", FETCH_IDX);
+  return idxDataset(read(imagesPath), read(labelsPath), classes, {
+    images: imagesPath,
+    labels: labelsPath,
   });
 }

@@ -9,20 +9,29 @@ import type * as JpegModule from "jpeg-js";
 import type * as PngModule from "pngjs";
 import { TsgradError } from "../tensor/errors.js";
 import { ImageDataset, sharedBytes } from "./dataset.js";
-import { nodeFs, nodePath, nodeRequire } from "./node.js";
+import { nodeModule, nodeRequire } from "../io/node.js";
 
-/** A decoded image: RGBA bytes, row-major (as both decoders return them). */
+/**
+ * A decoded image: RGBA bytes, row-major (as both decoders return them, and as a browser canvas's
+ * `getImageData()` holds them: `{ rgba: d.data, width: d.width, height: d.height }`).
+ */
 export interface DecodedImage {
-  rgba: Uint8Array;
+  rgba: Uint8Array | Uint8ClampedArray;
   width: number;
   height: number;
 }
 
 const EXTENSIONS = [".png", ".jpg", ".jpeg"];
 
+/** How a browser gets a `DecodedImage` without the Node decoders. */
+const CANVAS =
+  "draw the image on a canvas and use its pixels: const d = ctx.getImageData(0, 0, w, h); " +
+  "{ rgba: d.data, width: d.width, height: d.height }";
+
 /**
  * Decode PNG or JPEG bytes to RGBA. `name` (the file) is named in the error for anything that
- * is not a decodable PNG or JPEG. Node only.
+ * is not a decodable PNG or JPEG. Node only: a browser decodes images itself (draw them on a
+ * canvas and take `getImageData()`, see `DecodedImage`).
  *
  * @example
  * const { PNG } = process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)("pngjs");
@@ -32,7 +41,7 @@ const EXTENSIONS = [".png", ".jpg", ".jpeg"];
  * console.log(img.width, img.height, Array.from(img.rgba.subarray(0, 4))); // 2 1 [255, 0, 0, 255]
  */
 export function decodeImage(bytes: Uint8Array, name = "<image bytes>"): DecodedImage {
-  const require = nodeRequire(name);
+  const require = nodeRequire(name, CANVAS);
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
   try {
@@ -81,6 +90,106 @@ export function toChw(img: DecodedImage, channels: 1 | 3, out: Uint8Array = new 
   return out;
 }
 
+/** For each output pixel along one axis: the first input pixel it reads and the weights. */
+function resampleWeights(inSize: number, outSize: number): { start: Int32Array; w: Float64Array[] } {
+  const scale = inSize / outSize;
+  // Triangle filter; when shrinking, its support widens to cover every input pixel (antialiasing).
+  const support = Math.max(1, scale);
+  const start = new Int32Array(outSize);
+  const w: Float64Array[] = [];
+  for (let i = 0; i < outSize; i++) {
+    const center = (i + 0.5) * scale;
+    const lo = Math.max(0, Math.floor(center - support));
+    const hi = Math.min(inSize, Math.ceil(center + support));
+    const row = new Float64Array(hi - lo);
+    let total = 0;
+    for (let j = lo; j < hi; j++) {
+      const v = Math.max(0, 1 - Math.abs(j + 0.5 - center) / support);
+      row[j - lo] = v;
+      total += v;
+    }
+    for (let k = 0; k < row.length; k++) row[k]! /= total;
+    start[i] = lo;
+    w.push(row);
+  }
+  return { start, w };
+}
+
+/**
+ * Resize RGBA pixels to `width` × `height` with a triangle (bilinear) filter that widens when
+ * shrinking, so a large picture is averaged rather than sampled (Pillow's `BILINEAR`,
+ * torchvision's `Resize` with antialiasing).
+ *
+ * @example
+ * const img = { rgba: new Uint8Array([0, 0, 0, 255, 200, 200, 200, 255]), width: 2, height: 1 };
+ * const out = tg.data.resizeImage(img, 1, 1);
+ * console.log(out.width, Array.from(out.rgba)); // 1 [100, 100, 100, 255]
+ */
+export function resizeImage(img: DecodedImage, width: number, height: number): DecodedImage {
+  for (const [what, v] of [
+    ["width", width],
+    ["height", height],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new TsgradError("resizeImage", `${what} must be a positive integer, got ${v}`);
+    }
+  }
+  if (img.width < 1 || img.height < 1 || img.rgba.length !== 4 * img.width * img.height) {
+    throw new TsgradError(
+      "resizeImage",
+      `expected ${img.width}×${img.height} RGBA pixels (${4 * img.width * img.height} bytes), got ${img.rgba.length} bytes`,
+    );
+  }
+  const cols = resampleWeights(img.width, width);
+  const rows = resampleWeights(img.height, height);
+  // Horizontal pass into floats, then vertical pass into bytes.
+  const mid = new Float64Array(4 * width * img.height);
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < width; x++) {
+      const w = cols.w[x]!;
+      const s0 = cols.start[x]!;
+      for (let c = 0; c < 4; c++) {
+        let acc = 0;
+        for (let k = 0; k < w.length; k++) acc += w[k]! * img.rgba[4 * (y * img.width + s0 + k) + c]!;
+        mid[4 * (y * width + x) + c] = acc;
+      }
+    }
+  }
+  const rgba = new Uint8Array(4 * width * height);
+  for (let y = 0; y < height; y++) {
+    const w = rows.w[y]!;
+    const s0 = rows.start[y]!;
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 4; c++) {
+        let acc = 0;
+        for (let k = 0; k < w.length; k++) acc += w[k]! * mid[4 * ((s0 + k) * width + x) + c]!;
+        rgba[4 * (y * width + x) + c] = Math.min(255, Math.max(0, Math.round(acc)));
+      }
+    }
+  }
+  return { rgba, width, height };
+}
+
+/**
+ * The centred square of a picture (its shorter side), as torchvision's `CenterCrop` takes it.
+ *
+ * @example
+ * const img = { rgba: new Uint8Array(4 * 3 * 1).map((_, i) => i), width: 3, height: 1 };
+ * console.log(Array.from(tg.data.centerSquare(img).rgba)); // [4, 5, 6, 7]
+ */
+export function centerSquare(img: DecodedImage): DecodedImage {
+  const side = Math.min(img.width, img.height);
+  if (img.width === side && img.height === side) return img;
+  const x0 = (img.width - side) >> 1;
+  const y0 = (img.height - side) >> 1;
+  const rgba = new Uint8Array(4 * side * side);
+  for (let y = 0; y < side; y++) {
+    const from = 4 * ((y0 + y) * img.width + x0);
+    rgba.set(img.rgba.subarray(from, from + 4 * side), 4 * y * side);
+  }
+  return { rgba, width: side, height: side };
+}
+
 /** Options of `loadImageFolder`. */
 export interface ImageFolderOptions {
   /** 1 = grey, 3 = RGB (default 3); images are converted as needed. */
@@ -113,8 +222,8 @@ const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * console.log(ds.shape, ds.classes, ds.get(1).image[0]); // [2, 1, 3, 4] ["dark", "light"] 240
  */
 export function loadImageFolder(root: string, options: ImageFolderOptions = {}): ImageDataset {
-  const fs = nodeFs(root);
-  const path = nodePath(root);
+  const fs = nodeModule(root, "node:fs");
+  const path = nodeModule(root, "node:path");
   const channels = options.channels ?? 3;
   if (channels !== 1 && channels !== 3) {
     throw new TsgradError(root, `channels must be 1 (grey) or 3 (RGB), got ${String(channels)}`);

@@ -2,10 +2,10 @@
  * tg.data — datasets, readers, transforms and the DataLoader (like torch.utils.data plus the
  * parts of torchvision that load and augment images).
  *
- * Readers parse bytes (`parseIdx`, `parseCifar`: usable in a browser) or files (Node only);
- * every dataset is an `ImageDataset` of uint8 NCHW pixels; transforms are plain data so worker
- * threads can run them; the `DataLoader` makes each epoch's order and augmentation a pure
- * function of (seed, epoch, position) for exact resume.
+ * Readers parse bytes (`parseIdx`, `idxDataset`, `parseCifar`, `gunzip`: usable in a browser) or
+ * files (Node only); every dataset is an `ImageDataset` of uint8 NCHW pixels; transforms are
+ * plain data so worker threads can run them; the `DataLoader` makes each epoch's order and
+ * augmentation a pure function of (seed, epoch, position) for exact resume.
  */
 export {
   type Dataset,
@@ -21,12 +21,14 @@ export {
   type IdxArray,
   type IdxData,
   isGzip,
+  gunzip,
   parseIdx,
   encodeIdx,
   readMaybeGzip,
   readIdxFile,
   writeIdxFile,
   readIdxDataset,
+  idxDataset,
 } from "./idx.js";
 export {
   type CifarFormat,
@@ -42,6 +44,8 @@ export {
   type ImageFolderOptions,
   decodeImage,
   toChw,
+  resizeImage,
+  centerSquare,
   loadImageFolder,
 } from "./image-folder.js";
 export {

@@ -1,5 +1,6 @@
 /**
- * Atomic file writes and checked reads (Node only). Every file tsgrad writes that must never be
+ * Atomic file writes and checked reads (Node only), and the path-or-bytes sources the loaders
+ * take so that they also work in a browser. Every file tsgrad writes that must never be
  * seen half-written — checkpoints, configs, summaries, reports — goes through `writeFileAtomic`.
  */
 import { TsgradError } from "../tensor/errors.js";
@@ -19,8 +20,11 @@ import { errorMessage, nodeModule } from "./node.js";
  * console.log(readFileSync(dir + "/notes/a.txt", "utf8")); // "hello"
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const fs = nodeModule("writeFileAtomic", "node:fs");
-  const paths = nodeModule("writeFileAtomic", "node:path");
+  const inBrowser =
+    "keep the bytes in memory (tg.io.encodeCheckpoint / encodeSafetensors) and save them with a " +
+    "download link (URL.createObjectURL(new Blob([bytes])))";
+  const fs = nodeModule("writeFileAtomic", "node:fs", inBrowser);
+  const paths = nodeModule("writeFileAtomic", "node:path", inBrowser);
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const dir = paths.dirname(path);
   // Dot-prefixed and unique per process and call; "wx" refuses to reuse an existing name.
@@ -58,13 +62,49 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   }
 }
 
-/** The bytes of a file, or a TsgradError naming the file. */
-export function readFileBytes(path: string): Uint8Array {
-  const fs = nodeModule("readFile", "node:fs");
+/**
+ * A file's contents as the loaders take them: a path (read from disk, Node only) or the bytes
+ * themselves, which work anywhere — `await file.arrayBuffer()` of a browser `File` (an
+ * `<input type="file">` or a drop), `await response.arrayBuffer()` of a `fetch`.
+ */
+export type FileSource = string | Uint8Array | ArrayBuffer;
+
+/**
+ * The bytes of a file, or a TsgradError naming the file. Outside Node the error names `op` and
+ * says to pass the bytes instead (or `inBrowser`, for callers that take no bytes).
+ */
+export function readFileBytes(path: string, op = "readFile", inBrowser?: string): Uint8Array {
+  const fs = nodeModule(
+    op,
+    "node:fs",
+    inBrowser ??
+      `pass the file's bytes instead of the path ${JSON.stringify(path)}: ${op}(await file.arrayBuffer()) ` +
+        `for a File from an <input type="file"> or a drop, or ${op}(await (await fetch(url)).arrayBuffer())`,
+  );
   try {
     const buf = fs.readFileSync(path);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     throw new TsgradError(path, `could not read the file (${errorMessage(e)})`);
   }
+}
+
+/**
+ * The bytes of a `FileSource` and the name its errors use: the path, or `name` (default
+ * "<bytes>") for bytes.
+ */
+export function sourceBytes(
+  source: FileSource,
+  op: string,
+  name?: string,
+): { bytes: Uint8Array; name: string } {
+  if (typeof source === "string") return { bytes: readFileBytes(source, op), name: source };
+  if (source instanceof Uint8Array) return { bytes: source, name: name ?? "<bytes>" };
+  if (source instanceof ArrayBuffer) {
+    return { bytes: new Uint8Array(source), name: name ?? "<bytes>" };
+  }
+  throw new TsgradError(
+    op,
+    `expected a file path, a Uint8Array or an ArrayBuffer, got ${Object.prototype.toString.call(source)}`,
+  );
 }

@@ -18,7 +18,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { TsgradError } from "../tensor/errors.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
-import { readFileBytes, writeFileAtomic } from "./atomic.js";
+import { type FileSource, sourceBytes, writeFileAtomic } from "./atomic.js";
 
 /** What a checkpoint holds: a model state dict plus any JSON-like values, tensors allowed inside. */
 export interface CheckpointState {
@@ -213,7 +213,8 @@ export function saveCheckpoint(path: string, state: Readonly<CheckpointState>): 
 
 /**
  * Load a checkpoint written by `saveCheckpoint` (or any safetensors state dict), with tensors
- * back in place. Errors name the file.
+ * back in place: from a path in Node, or from the file's bytes anywhere (in a browser,
+ * `loadCheckpoint(await file.arrayBuffer())`). Errors name the file (or `name`, for bytes).
  *
  * @example
  * const { mkdtempSync } = process.getBuiltinModule("node:fs");
@@ -221,7 +222,10 @@ export function saveCheckpoint(path: string, state: Readonly<CheckpointState>): 
  * tg.io.saveCheckpoint(dir + "/c.safetensors", { model: { b: tg.ones([3]) }, epoch: 2 });
  * const { model, epoch } = tg.io.loadCheckpoint(dir + "/c.safetensors");
  * console.log(model.b!.toArray(), epoch); // [1, 1, 1] 2
+ * const bytes = tg.io.encodeCheckpoint({ model: { b: tg.zeros([2]) } }); // e.g. a fetched file
+ * console.log(tg.io.loadCheckpoint(bytes).model.b!.toArray()); // [0, 0]
  */
-export function loadCheckpoint(path: string): CheckpointState {
-  return decodeCheckpoint(readFileBytes(path), path);
+export function loadCheckpoint(source: FileSource, name?: string): CheckpointState {
+  const file = sourceBytes(source, "loadCheckpoint", name);
+  return decodeCheckpoint(file.bytes, file.name);
 }

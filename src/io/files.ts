@@ -1,7 +1,7 @@
 /** safetensors files on disk (Node only), written atomically. */
 import type { Tensor } from "../tensor/tensor.js";
 import { type DecodedSafetensors, decodeSafetensors, encodeSafetensors } from "./safetensors.js";
-import { readFileBytes, writeFileAtomic } from "./atomic.js";
+import { type FileSource, sourceBytes, writeFileAtomic } from "./atomic.js";
 
 /**
  * Write named tensors to a safetensors file, atomically (see `encodeSafetensors` for the layout).
@@ -22,7 +22,9 @@ export function saveSafetensors(
 }
 
 /**
- * Read and validate a safetensors file (see `decodeSafetensors`); errors name the file.
+ * Read and validate a safetensors file (see `decodeSafetensors`): a path in Node, or the file's
+ * bytes anywhere (a browser `File`'s or a `fetch` response's `arrayBuffer()`). Errors name the
+ * file (or `name`, for bytes).
  *
  * @example
  * const { mkdtempSync } = process.getBuiltinModule("node:fs");
@@ -30,6 +32,7 @@ export function saveSafetensors(
  * tg.io.saveSafetensors(dir + "/b.safetensors", { b: tg.tensor([1, 2], { dtype: "int32" }) });
  * console.log(tg.io.loadSafetensors(dir + "/b.safetensors").tensors.b!.dtype); // "int32"
  */
-export function loadSafetensors(path: string): DecodedSafetensors {
-  return decodeSafetensors(readFileBytes(path), path);
+export function loadSafetensors(source: FileSource, name?: string): DecodedSafetensors {
+  const file = sourceBytes(source, "loadSafetensors", name);
+  return decodeSafetensors(file.bytes, file.name);
 }

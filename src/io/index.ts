@@ -10,7 +10,7 @@ export {
   encodeSafetensors,
   decodeSafetensors,
 } from "./safetensors.js";
-export { writeFileAtomic } from "./atomic.js";
+export { writeFileAtomic, type FileSource } from "./atomic.js";
 export { saveSafetensors, loadSafetensors } from "./files.js";
 export {
   type CheckpointState,

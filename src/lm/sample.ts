@@ -3,7 +3,8 @@
  * weights, the run's config and its vocabulary), so sampling needs no access to the training text.
  */
 import { isRunFinished, latestCheckpoint } from "../io/runs.js";
-import { loadCheckpoint } from "../io/checkpoint.js";
+import { type FileSource, sourceBytes } from "../io/atomic.js";
+import { decodeCheckpoint } from "../io/checkpoint.js";
 import { nodeModule } from "../io/node.js";
 import { TransformerLM } from "../models/transformer-lm.js";
 import { tensor } from "../tensor/creation.js";
@@ -18,15 +19,16 @@ export interface LoadedLM {
   model: TransformerLM;
   vocab: CharVocab;
   config: LMConfig;
-  /** The checkpoint file that was read. */
+  /** The checkpoint file that was read (its name, for bytes). */
   path: string;
   /** The training step it was saved at. */
   step: number;
 }
 
 /**
- * Load a checkpoint written by `trainLM`: a `.safetensors` file, or a run folder (its newest
- * checkpoint). The model is in eval mode.
+ * Load a checkpoint written by `trainLM`: a `.safetensors` file or a run folder (its newest
+ * checkpoint) in Node, or the file's bytes anywhere (in a browser,
+ * `loadLM(await file.arrayBuffer())`). The model is in eval mode.
  *
  * @example
  * const { mkdtempSync, writeFileSync } = process.getBuiltinModule("node:fs");
@@ -37,36 +39,43 @@ export interface LoadedLM {
  * const lm = tg.lm.loadLM(res.dir);
  * console.log(lm.step, lm.vocab.chars); // 5 ["a", "b"]
  */
-export function loadLM(path: string): LoadedLM {
-  const fs = nodeModule("loadLM", "node:fs");
-  let file = path;
-  if (fs.existsSync(path) && fs.statSync(path).isDirectory()) {
-    const ck = latestCheckpoint(path);
-    if (ck === null) {
-      throw new TsgradError(
-        path,
-        isRunFinished(path)
-          ? "the run finished but its checkpoint is gone"
-          : "no checkpoint-<step>.safetensors in this folder yet",
-      );
+export function loadLM(source: FileSource, name?: string): LoadedLM {
+  let file = source;
+  if (typeof source === "string") {
+    const fs = nodeModule(
+      "loadLM",
+      "node:fs",
+      "pass the checkpoint's bytes: loadLM(await file.arrayBuffer())",
+    );
+    if (fs.existsSync(source) && fs.statSync(source).isDirectory()) {
+      const ck = latestCheckpoint(source);
+      if (ck === null) {
+        throw new TsgradError(
+          source,
+          isRunFinished(source)
+            ? "the run finished but its checkpoint is gone"
+            : "no checkpoint-<step>.safetensors in this folder yet",
+        );
+      }
+      file = ck.path;
     }
-    file = ck.path;
   }
-  const state = loadCheckpoint(file);
+  const { bytes, name: where } = sourceBytes(file, "loadLM", name);
+  const state = decodeCheckpoint(bytes, where);
   const extra = state.extra as Partial<LMCheckpointExtra> | undefined;
   if (extra?.vocab === undefined || extra.config === undefined) {
     throw new TsgradError(
-      file,
+      where,
       "is not a language-model checkpoint from `tsgrad train lm` (no vocabulary or config inside)",
     );
   }
-  const config = resolveLMConfig(extra.config, file);
+  const config = resolveLMConfig(extra.config, where);
   const vocab = CharVocab.fromJSON(extra.vocab);
   const model = new TransformerLM(modelConfigOf(config, vocab.size));
-  model.loadStateDict(state.model, { source: file });
+  model.loadStateDict(state.model, { source: where });
   model.eval();
   const pos = state.position as { step?: unknown } | undefined;
-  return { model, vocab, config, path: file, step: typeof pos?.step === "number" ? pos.step : 0 };
+  return { model, vocab, config, path: where, step: typeof pos?.step === "number" ? pos.step : 0 };
 }
 
 /** Options of `sampleText`. */

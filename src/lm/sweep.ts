@@ -11,7 +11,7 @@ import { errorMessage, nodeModule } from "../io/node.js";
 import { isRunFinished, latestCheckpoint, openRun, runDir } from "../io/runs.js";
 import { TsgradError } from "../tensor/errors.js";
 import { TransformerLM } from "../models/transformer-lm.js";
-import { Interrupt } from "../train/interrupt.js";
+import { Interrupt, type SignalName } from "../train/interrupt.js";
 import { type LMConfig, parseModelSize, resolveLMConfig, sizeLabel, stepsOf } from "./config.js";
 import { type TrainLMOptions, trainLM } from "./trainer.js";
 
@@ -202,7 +202,7 @@ export interface LaunchResult {
 export interface Launcher {
   launch(run: PlannedRun, ctx: { root: string; experiment: string }): Promise<LaunchResult>;
   /** Pass a termination signal on to the running run (SIGTERM sent to the sweep alone). */
-  forward?(signal: NodeJS.Signals): void;
+  forward?(signal: SignalName): void;
 }
 
 /**
@@ -248,7 +248,7 @@ export function childProcessLauncher(
   command: readonly string[],
   extraArgs: readonly string[] = [],
 ): Launcher {
-  let current: { kill(signal: NodeJS.Signals): boolean } | null = null;
+  let current: { kill(signal: SignalName): boolean } | null = null;
   return {
     launch(run, ctx) {
       const { spawn } = nodeModule("childProcessLauncher", "node:child_process");

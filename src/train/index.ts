@@ -6,4 +6,4 @@ export {
   type Position,
   type Stateful,
 } from "./state.js";
-export { Interrupt } from "./interrupt.js";
+export { Interrupt, type SignalName } from "./interrupt.js";

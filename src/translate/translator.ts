@@ -4,7 +4,8 @@
  * fingerprints), and batched translation of raw sentences with greedy or beam search.
  */
 import type { Module } from "../nn/module.js";
-import { loadCheckpoint } from "../io/checkpoint.js";
+import { type FileSource, sourceBytes } from "../io/atomic.js";
+import { decodeCheckpoint } from "../io/checkpoint.js";
 import { latestCheckpoint } from "../io/runs.js";
 import { nodeModule } from "../io/node.js";
 import { type DecodeOptions, beamSearch, greedyDecode } from "../models/decoding.js";
@@ -51,7 +52,8 @@ export function buildModel(
     : new Seq2SeqAttention(spec);
 }
 
-type TokenizerJSON = WordTokenizerJSON | BpeTokenizerJSON;
+/** A serialised tokeniser of either kind, as a checkpoint stores it. */
+export type TokenizerJSON = WordTokenizerJSON | BpeTokenizerJSON;
 
 /** What a translation checkpoint carries besides the weights (under `extra.translate`). */
 export interface TranslationMeta {
@@ -136,6 +138,8 @@ export interface TranslateOptions {
 
 /** Options of {@link Translator.load}. */
 export interface LoadTranslatorOptions {
+  /** The name errors use when the checkpoint is given as bytes. Default "<bytes>". */
+  name?: string;
   /**
    * Tokenisers to use instead of the checkpoint's own (e.g. from a `vocab.json`); they must have
    * the vocabularies the weights were trained with, or loading fails.
@@ -176,11 +180,14 @@ export class Translator {
 
   /**
    * Load a checkpoint written by `tsgrad train translate` (a resume checkpoint or
-   * `best.safetensors`). A checkpoint whose stored vocabularies do not match their recorded
-   * fingerprints, or tokenisers given in `opts` with another vocabulary, is an error.
+   * `best.safetensors`): a path in Node, or the file's bytes anywhere (in a browser,
+   * `Translator.load(await file.arrayBuffer())`). A checkpoint whose stored vocabularies do not
+   * match their recorded fingerprints, or tokenisers given in `opts` with another vocabulary, is
+   * an error.
    */
-  static load(path: string, opts: LoadTranslatorOptions = {}): Translator {
-    const ck = loadCheckpoint(path);
+  static load(source: FileSource, opts: LoadTranslatorOptions = {}): Translator {
+    const { bytes, name: path } = sourceBytes(source, "Translator.load", opts.name);
+    const ck = decodeCheckpoint(bytes, path);
     const { config, tokenizers, meta } = readTranslationMeta(ck.extra, path);
     for (const side of ["src", "tgt"] as const) {
       const given = opts.tokenizers?.[side];

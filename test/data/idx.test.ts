@@ -99,7 +99,7 @@ describe("tg.data.readIdxFile", () => {
     writeFileSync(brokenGz, gz.subarray(0, gz.length >> 1));
     expect(() => tg.data.readIdxFile(brokenGz)).toThrow(`${brokenGz}: corrupt or truncated gzip data`);
     const missing = join(dir, "nope.gz");
-    expect(() => tg.data.readIdxFile(missing)).toThrow(`${missing}: cannot read`);
+    expect(() => tg.data.readIdxFile(missing)).toThrow(`${missing}: could not read the file`);
   });
 });
 

@@ -156,13 +156,24 @@ describe("tg.vision.loadImageClassifier", () => {
       "white.png",
     );
     expect(model.forward(x).shape).toEqual([1, 10]);
+    // Other sizes are centre-cropped and resized, not rejected: a uniform picture stays uniform,
+    // and a half-black, half-white one keeps black on the left and white on the right.
+    const white = tg.vision.pictureToTensor(
+      { rgba: new Uint8Array(4 * 32 * 30).fill(255), width: 30, height: 32 },
+      meta,
+      "big.png",
+    );
+    expect(white.toArray()).toEqual(x.toArray());
+    const halves = new Uint8Array(4 * 40 * 90).map((_, i) => ((i >> 2) % 90 < 45 ? 0 : 255));
+    const h = tg.vision
+      .pictureToTensor({ rgba: halves, width: 90, height: 40 }, meta, "halves.png")
+      .toArray() as number[][][][];
+    const [lo, hi] = [(0 - meta.mean[0]!) / meta.std[0]!, (1 - meta.mean[0]!) / meta.std[0]!];
+    expect(h[0]![0]![14]![0]).toBeCloseTo(lo, 5);
+    expect(h[0]![0]![14]![27]).toBeCloseTo(hi, 5);
     expect(() =>
-      tg.vision.pictureToTensor(
-        { rgba: new Uint8Array(4 * 32 * 30), width: 30, height: 32 },
-        meta,
-        "big.png",
-      ),
-    ).toThrow(/big.png: is 30×32; the model takes 28×28 images/);
+      tg.vision.pictureToTensor({ rgba: new Uint8Array(7), width: 2, height: 2 }, meta, "cut.png"),
+    ).toThrow(/cut.png: expected 2×2 RGBA pixels \(16 bytes\), got 7 bytes/);
     expect(() => tg.vision.loadImageClassifier(`${r.dir}/config.json`)).toThrow();
   });
 
