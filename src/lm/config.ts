@@ -92,15 +92,17 @@ export const LM_CONFIG_SCHEMA = {
   seed: { type: "int", default: 1337, min: 0, help: "seed of initialisation, dropout and batches" },
 } as const satisfies Record<string, LMFieldSpec>;
 
-type Schema = typeof LM_CONFIG_SCHEMA;
-type FieldValue<S extends LMFieldSpec> = S["type"] extends "string"
+/** The type of `LM_CONFIG_SCHEMA`, from which `LMConfig` is derived. */
+export type LMConfigSchema = typeof LM_CONFIG_SCHEMA;
+/** The value type of one schema field. */
+export type LMFieldValue<S extends LMFieldSpec> = S["type"] extends "string"
   ? string
   : S["type"] extends "boolean"
     ? boolean
     : number;
 
 /** A complete, validated run configuration (see `LM_CONFIG_SCHEMA` for each field). */
-export type LMConfig = { [K in keyof Schema]: FieldValue<Schema[K]> };
+export type LMConfig = { [K in keyof LMConfigSchema]: LMFieldValue<LMConfigSchema[K]> };
 
 /**
  * The field names of `LMConfig`, in schema order.

@@ -14,7 +14,9 @@ export {
   parseModelSize,
   sizeLabel,
   type LMConfig,
+  type LMConfigSchema,
   type LMFieldSpec,
+  type LMFieldValue,
   type ModelSize,
 } from "./config.js";
 export {

@@ -3,6 +3,9 @@ export { AlexNet, type AlexNetConfig } from "./alexnet.js";
 export { LeNet5, type LeNet5Config } from "./lenet5.js";
 export {
   TransformerLM,
+  Block,
+  CausalSelfAttention,
+  MLP,
   sampleRow,
   type TransformerLMConfig,
   type SampleOptions,

@@ -30,7 +30,16 @@ export interface TransformerLMConfig {
   bias?: boolean;
 }
 
-class CausalSelfAttention extends Module {
+/**
+ * Causal multi-head self-attention of one block: one projection to queries, keys and values, a
+ * causal softmax attention per head, an output projection (nanoGPT's `CausalSelfAttention`).
+ *
+ * @example
+ * const cfg = { vocabSize: 10, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true };
+ * const attn = new tg.models.CausalSelfAttention(cfg);
+ * console.log(attn.forward(tg.randn([2, 8, 16])).shape); // [2, 8, 16]
+ */
+export class CausalSelfAttention extends Module {
   c_attn: Linear;
   c_proj: Linear;
   resid_dropout: Dropout;
@@ -61,7 +70,14 @@ class CausalSelfAttention extends Module {
   }
 }
 
-class MLP extends Module {
+/**
+ * The feed-forward half of a block: Linear to 4 × width, GELU, Linear back, dropout.
+ *
+ * @example
+ * const cfg = { vocabSize: 10, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true };
+ * console.log(new tg.models.MLP(cfg).forward(tg.randn([2, 8, 16])).shape); // [2, 8, 16]
+ */
+export class MLP extends Module {
   c_fc: Linear;
   gelu = new GELU();
   c_proj: Linear;
@@ -77,7 +93,14 @@ class MLP extends Module {
   }
 }
 
-class Block extends Module {
+/**
+ * One pre-LayerNorm Transformer block: `x + attn(ln_1(x))`, then `h + mlp(ln_2(h))`.
+ *
+ * @example
+ * const cfg = { vocabSize: 10, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true };
+ * console.log(new tg.models.Block(cfg).forward(tg.randn([2, 8, 16])).shape); // [2, 8, 16]
+ */
+export class Block extends Module {
   ln_1: LayerNorm;
   attn: CausalSelfAttention;
   ln_2: LayerNorm;

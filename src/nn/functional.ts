@@ -13,7 +13,8 @@ import { type Generator, defaultGenerator } from "../tensor/random.js";
 import { noGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
 
-type Pair = number | readonly [number, number];
+/** A size given once for both spatial dimensions, or as `[height, width]`. */
+export type Pair = number | readonly [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === "number" ? [v, v] : [v[0], v[1]]);
 
 export type Reduction = "mean" | "sum" | "none";

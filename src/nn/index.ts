@@ -30,6 +30,7 @@ export {
   type Conv2dOptions,
   type BatchNormOptions,
 } from "./layers.js";
+export type { Pair } from "./functional.js";
 export { CrossEntropyLoss, NLLLoss, MSELoss } from "./losses.js";
 export { LSTM, GRU, LSTMCell, GRUCell, type RNNOptions, type RNNForwardOptions } from "./rnn.js";
 export { AdditiveAttention, DotAttention } from "./attention.js";

@@ -6,7 +6,9 @@ import { TsgradError, fmtShape } from "../tensor/errors.js";
 import { type Generator, defaultGenerator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 
-type Nonlinearity = "linear" | "conv2d" | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu";
+/** The nonlinearities `calculateGain` knows (PyTorch's names). */
+export type Nonlinearity =
+  "linear" | "conv2d" | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu";
 
 function fill(t: Tensor, draw: () => number): Tensor {
   if (!t.isContiguous()) {

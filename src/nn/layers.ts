@@ -11,7 +11,7 @@ import type { Generator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import * as ops from "../ops/ops.js";
 
-type Pair = number | readonly [number, number];
+type Pair = F.Pair;
 
 /**
  * A module mapping one tensor to one tensor.

@@ -28,6 +28,7 @@ export {
   type TranslationMeta,
   type TranslateOptions,
   type LoadTranslatorOptions,
+  type TokenizerJSON,
   Translator,
   buildModel,
   translationMeta,
@@ -36,6 +37,7 @@ export {
   loadVocabFile,
   resolveCheckpoint,
 } from "./translator.js";
+export type { Steps } from "./steps.js";
 export {
   type LossResult,
   type TranslationScores,
