@@ -3,7 +3,19 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "runs/", "build/", "dist/", "data/", "**/*.js", "**/*.cjs"] },
+  {
+    ignores: [
+      "node_modules/",
+      "runs/",
+      "build/",
+      "dist/",
+      "data/",
+      "**/*.js",
+      "**/*.cjs",
+      // Consumer projects built against the installed tarball (test/package/consumers.test.ts).
+      "test/package/fixtures/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
