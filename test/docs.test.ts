@@ -117,7 +117,25 @@ const AsyncFunction = (
   Object.getPrototypeOf(async () => {}) as { constructor: new (...args: string[]) => AsyncFn }
 ).constructor;
 
-const examples = ["src"].flatMap((d) => sourceFiles(join(ROOT, d))).flatMap(extractExamples);
+/**
+ * The README's TypeScript blocks, run like the JSDoc examples. A block fenced ```ts browser is
+ * for a page (the demo's test runs that code path) and is skipped here.
+ */
+function readmeExamples(): Example[] {
+  const text = readFileSync(join(ROOT, "README.md"), "utf8");
+  const out: Example[] = [];
+  const re = /^```ts\n([\s\S]*?)^```$/gm;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const line = text.slice(0, m.index).split("\n").length;
+    out.push({ file: "README.md", line, code: m[1]!.trim() });
+  }
+  return out;
+}
+
+const examples = [
+  ...["src"].flatMap((d) => sourceFiles(join(ROOT, d))).flatMap(extractExamples),
+  ...readmeExamples(),
+];
 
 describe("JSDoc examples", () => {
   it("exist", () => {
