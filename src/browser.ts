@@ -10,5 +10,13 @@
  * import * as tg from "tsgrad";
  * console.log(tg.getBackend().name === "js" || tg.getBackend().name === "native"); // true
  */
+import { jsBackend } from "./backends/js/index.js";
+import { registerBackend, setDefaultBackendChooser } from "./backends/backend.js";
+import { wasmBackend } from "./backends/wasm/index.js";
+
+// The WebAssembly kernels where the engine runs them (every current browser), else the reference.
+registerBackend(wasmBackend);
+setDefaultBackendChooser(() => (wasmBackend.available() ? wasmBackend : jsBackend));
+
 export * from "./exports.js";
 export { nativeBackend } from "./backends/native/unavailable.js";

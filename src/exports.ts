@@ -113,6 +113,8 @@ export {
   getBackend,
   listBackends,
   findBackend,
+  ready,
+  info,
   trackKernels,
   kernelStats,
   type MatmulPrecision,
@@ -124,6 +126,7 @@ export {
 } from "./backends/backend.js";
 export { jsBackend } from "./backends/js/index.js";
 export type { NativeBackend } from "./backends/native/index.js";
+export { wasmBackend, type WasmBackend } from "./backends/wasm/index.js";
 export * as F from "./nn/functional.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";

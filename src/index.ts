@@ -13,12 +13,16 @@
 import { jsBackend } from "./backends/js/index.js";
 import { nativeBackend, nativeBulkUniform } from "./backends/native/index.js";
 import { registerBackend, setDefaultBackendChooser } from "./backends/backend.js";
+import { wasmBackend } from "./backends/wasm/index.js";
 import { setBulkUniformKernel } from "./tensor/random.js";
 
 // The oneDNN addon is optional: it is probed lazily, and where it cannot load (a machine without
-// libdnnl) the reference backend is the default.
+// libdnnl) the WebAssembly kernels are the default, else the reference backend.
 registerBackend(nativeBackend);
-setDefaultBackendChooser(() => (nativeBackend.available() ? nativeBackend : jsBackend));
+registerBackend(wasmBackend);
+setDefaultBackendChooser(() =>
+  nativeBackend.available() ? nativeBackend : wasmBackend.available() ? wasmBackend : jsBackend,
+);
 // Long float32 draws (dropout masks above all) take the addon's copy of the generator loop when
 // it is there, whatever the backend: the numbers are the same, drawn several times sooner.
 setBulkUniformKernel(nativeBulkUniform);

@@ -37,6 +37,8 @@ export interface Backend {
   setNumThreads?(n: number): void;
   /** Human-readable build and runtime details (library versions, ISA, threads). */
   info?(): Record<string, string | number | boolean>;
+  /** Resolves when the backend has finished loading (a module compiling in the background). */
+  ready?(): Promise<void>;
 }
 
 // The reference backend is always registered, so kernels run even when a module is imported
@@ -116,6 +118,31 @@ export function getBackend(): Backend {
     else current = defaultChooser ? defaultChooser() : registry.get("js")!;
   }
   return current!;
+}
+
+/**
+ * Wait until every registered backend has loaded. Only a browser's main thread ever waits (there
+ * the WebAssembly module compiles in the background); call it before the first tensor op there,
+ * so that the default backend is chosen among all of them.
+ *
+ * @example
+ * await tg.ready();
+ * console.log(tg.getBackend().available()); // true
+ */
+export async function ready(): Promise<void> {
+  for (const b of registry.values()) await b.ready?.();
+}
+
+/**
+ * What runs tensor ops here: the active backend's name and its details (threads, instruction
+ * set, library versions; for wasm the build variant and, when it runs on one thread, why).
+ *
+ * @example
+ * console.log(tg.info().backend === tg.getBackend().name); // true
+ */
+export function info(): Record<string, string | number | boolean> {
+  const b = getBackend();
+  return { ...(b.info?.() ?? {}), backend: b.name };
 }
 
 /**
