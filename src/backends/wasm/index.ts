@@ -5,16 +5,21 @@
  * into the module's memory and the result back (see runtime.ts). Threads share that memory
  * where SharedArrayBuffer exists (Node; cross-origin-isolated pages); elsewhere it runs on one.
  */
+import type { FusedKernels } from "../../ops/fused.js";
 import type { KernelTable } from "../../ops/primitives.js";
 import { TsgradError } from "../../tensor/errors.js";
 import type { Backend } from "../backend.js";
-import { wasmKernels } from "./kernels.js";
+import { FUSED_TASKS, wasmFused } from "./fused.js";
+import { KERNEL_TASKS, wasmKernels } from "./kernels.js";
+import { OPTIM_TASKS, type WasmOptimizerKernels, wasmOptimizer } from "./optim.js";
 import { type WasmRuntime, wasmError, wasmRuntime, wasmSettled } from "./runtime.js";
 
 /** The exports `parallel` runs on every thread (each splits its work by thread index). */
-const PARALLEL_KERNELS = ["matmul"] as const;
+const PARALLEL_KERNELS = [...KERNEL_TASKS, ...FUSED_TASKS, ...OPTIM_TASKS];
 
 let kernelTable: Partial<KernelTable> | null = null;
+let fusedTable: Partial<FusedKernels> | null = null;
+let optimizerTable: WasmOptimizerKernels | null = null;
 
 function runtime(): WasmRuntime {
   const rt = wasmRuntime(PARALLEL_KERNELS);
@@ -33,6 +38,8 @@ export interface WasmBackend extends Backend {
   numThreads(): number;
   setNumThreads(n: number): void;
   info(): Record<string, string | number | boolean>;
+  /** Fused in-place optimizer updates over Float32Array parameters. */
+  readonly optimizer: WasmOptimizerKernels;
   /** Resolves once the module is compiled (at once, except on a browser's main thread). */
   ready(): Promise<void>;
 }
@@ -56,6 +63,16 @@ export const wasmBackend: WasmBackend = {
     if (rt === null) return {};
     kernelTable ??= wasmKernels(rt);
     return kernelTable;
+  },
+  get fused(): Partial<FusedKernels> {
+    const rt = wasmRuntime(PARALLEL_KERNELS);
+    if (rt === null) return {};
+    fusedTable ??= wasmFused(rt);
+    return fusedTable;
+  },
+  get optimizer(): WasmOptimizerKernels {
+    optimizerTable ??= wasmOptimizer(runtime());
+    return optimizerTable;
   },
   available: () => wasmRuntime(PARALLEL_KERNELS) !== null,
   unavailableReason: () =>

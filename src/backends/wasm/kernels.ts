@@ -7,6 +7,9 @@ import type { KernelTable, View } from "../../ops/primitives.js";
 import { download, floatOperands, upload } from "./operands.js";
 import type { WasmRuntime } from "./runtime.js";
 
+/** The exports these kernels run through `parallel`. */
+export const KERNEL_TASKS = ["matmul"];
+
 /** Floats of GEMM scratch each thread needs (TSG_GEMM_WORK in wasm/src/common.h). */
 export const GEMM_WORK = 256 * 256 + 96 * 256;
 
