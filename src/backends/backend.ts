@@ -45,6 +45,8 @@ export interface Backend {
 // without the public entry point (which adds the optional backends).
 const registry = new Map<string, Backend>([["js", jsBackend]]);
 let current: Backend | null = null;
+/** Whether `current` was picked by the platform default rather than by `setBackend`. */
+let currentIsDefault = false;
 let defaultChooser: (() => Backend) | null = null;
 
 /**
@@ -103,6 +105,7 @@ export function setBackend(name: string): void {
     );
   }
   current = b;
+  currentIsDefault = false;
 }
 
 /**
@@ -115,15 +118,28 @@ export function getBackend(): Backend {
   if (current === null) {
     const env = typeof process !== "undefined" ? process.env.TSGRAD_BACKEND : undefined;
     if (env) setBackend(env);
-    else current = defaultChooser ? defaultChooser() : registry.get("js")!;
+    else {
+      current = defaultChooser ? defaultChooser() : registry.get("js")!;
+      currentIsDefault = true;
+    }
   }
   return current!;
 }
 
 /**
+ * Called by a backend that has just become available (a module that finished compiling in the
+ * background): if the active backend was the platform default, the default is chosen again at
+ * the next op, so that the first ops of a page that did not `await tg.ready()` run on the
+ * reference and the rest on the faster backend. A backend the user selected stays.
+ */
+export function backendBecameAvailable(): void {
+  if (currentIsDefault) current = null;
+}
+
+/**
  * Wait until every registered backend has loaded. Only a browser's main thread ever waits (there
- * the WebAssembly module compiles in the background); call it before the first tensor op there,
- * so that the default backend is chosen among all of them.
+ * the WebAssembly module compiles in the background); call it before the first tensor op there:
+ * ops that run before the module is ready use the js backend.
  *
  * @example
  * await tg.ready();

@@ -13,6 +13,7 @@
  * worker (the main thread uses the module's own stack), then the arena.
  */
 import { TsgradError } from "../../tensor/errors.js";
+import { backendBecameAvailable } from "../backend.js";
 import { nodeModule, nodeProcess } from "../../io/node.js";
 import { WASM_VARIANTS } from "./binary.js";
 
@@ -399,9 +400,15 @@ export function wasmRuntime(tasks: readonly string[]): WasmRuntime | null {
       }
       // Too large to compile synchronously on this thread: compile in the background.
       state = {
-        pending: WebAssembly.compile(bytes).then(make, (err: unknown) => {
-          state = { error: whyUnavailable(err) };
-        }),
+        pending: WebAssembly.compile(bytes).then(
+          (m) => {
+            make(m);
+            backendBecameAvailable();
+          },
+          (err: unknown) => {
+            state = { error: whyUnavailable(err) };
+          },
+        ),
       };
       return null;
     }
