@@ -202,4 +202,89 @@ export const fusedSpecs: FusedSpec[] = [
     f: ([x, h, c, wi, wh]) =>
       joined(F.lstmLayer(x!, h!, c!, wi!, wh!, null, null, { lengths: [3, 3], reverse: true })),
   },
+  // Shapes the wasm kernels take other paths for: long rows (eight lanes at a time and a tail),
+  // columns of a [len, inner] block (four-lane chunks and leftover columns), masked entries, a
+  // batch of LSTM gates four lanes wide.
+  {
+    name: "softmax over a wide row (1003 classes)",
+    fused: "softmax",
+    inputs: [{ shape: [2, 1003], view: (t) => t.mul(4) }],
+    f: ([x]) => x!.softmax(1),
+  },
+  {
+    name: "logSoftmax along the first axis (columns of 10)",
+    fused: "logSoftmax",
+    inputs: [{ shape: [7, 10] }],
+    f: ([x]) => x!.logSoftmax(0),
+  },
+  {
+    name: "softmax with -inf (masked) entries",
+    fused: "softmax",
+    inputs: [{ shape: [3, 5] }],
+    f: ([x]) =>
+      x!
+        .add(
+          tg.tensor([0, -Infinity, 0, 0, -Infinity, 0, 0, 0, 0, 0, -Infinity, 0, 0, 0, 0], {
+            shape: [3, 5],
+          }),
+        )
+        .softmax(1),
+  },
+  {
+    name: "layerNorm over a row of 37 with weight and bias",
+    fused: "layerNorm",
+    inputs: [{ shape: [3, 37] }, { shape: [37] }, { shape: [37] }],
+    f: ([x, w, b]) => F.layerNorm(x!, [37], w, b),
+  },
+  {
+    name: "gelu (tanh) of a transposed view",
+    fused: "gelu",
+    inputs: [{ shape: [6, 7], view: (t) => t.mul(3).transpose(0, 1) }],
+    f: ([x]) => F.gelu(x!, "tanh"),
+  },
+  {
+    name: "lstmLayer, batch 8 and hidden 12, input bias only",
+    fused: "lstmLayer",
+    inputs: [
+      { shape: [3, 8, 5] },
+      { shape: [8, 12] },
+      { shape: [8, 12] },
+      { shape: [48, 5] },
+      { shape: [48, 12] },
+      { shape: [48] },
+    ],
+    f: ([x, h, c, wi, wh, bi]) => joined(F.lstmLayer(x!, h!, c!, wi!, wh!, bi!, null)),
+  },
+  {
+    name: "gruLayer with both biases",
+    fused: "gruLayer",
+    inputs: [
+      { shape: [5, 3, 4] },
+      { shape: [3, 6] },
+      { shape: [18, 4] },
+      { shape: [18, 6] },
+      { shape: [18] },
+      { shape: [18] },
+    ],
+    f: ([x, h, wi, wh, bi, bh]) => joined(F.gruLayer(x!, h!, wi!, wh!, bi!, bh!)),
+  },
+  {
+    name: "gruLayer reversed, batch 8, hidden bias only",
+    fused: "gruLayer",
+    inputs: [
+      { shape: [3, 8, 5] },
+      { shape: [8, 12] },
+      { shape: [36, 5] },
+      { shape: [36, 12] },
+      { shape: [36] },
+    ],
+    f: ([x, h, wi, wh, bh]) => joined(F.gruLayer(x!, h!, wi!, wh!, null, bh!, { reverse: true })),
+  },
+  {
+    name: "gruLayer with lengths (declined: the composition runs)",
+    fused: "gruLayer",
+    inputs: [{ shape: [3, 2, 3] }, { shape: [2, 4] }, { shape: [12, 3] }, { shape: [12, 4] }],
+    f: ([x, h, wi, wh]) => joined(F.gruLayer(x!, h!, wi!, wh!, null, null, { lengths: [2, 3] })),
+    declines: true,
+  },
 ];

@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import type { Tensor } from "../../src/index.js";
+import { describeWorst, worstElement } from "./close.js";
 
 /** Assert two tensors (or arrays) have one shape and elementwise |a − b| ≤ atol + rtol·|b|. */
 export function expectClose(
@@ -16,22 +17,6 @@ export function expectClose(
   const a = flat(actual);
   const b = flat(expected);
   expect(a.length, `${label} length`).toBe(b.length);
-  let worst = -1;
-  let worstErr = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (Number.isNaN(x) && Number.isNaN(y)) continue;
-    if (x === y) continue;
-    const err = Math.abs(x - y);
-    if (!(err <= atol + rtol * Math.abs(y)) && (worst < 0 || err > worstErr)) {
-      worst = i;
-      worstErr = err;
-    }
-  }
-  if (worst >= 0) {
-    expect.fail(
-      `${label} element ${worst}: ${a[worst]} vs ${b[worst]} (|diff| ${worstErr.toExponential(3)} > atol ${atol} + rtol ${rtol})`,
-    );
-  }
+  const worst = worstElement(a, b, atol, rtol);
+  if (worst !== null) expect.fail(describeWorst(label, worst, atol, rtol));
 }

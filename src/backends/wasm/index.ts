@@ -7,11 +7,12 @@
  */
 import type { FusedKernels } from "../../ops/fused.js";
 import type { KernelTable } from "../../ops/primitives.js";
+import type { OptimizerKernels } from "../../optim/kernels.js";
 import { TsgradError } from "../../tensor/errors.js";
 import type { Backend } from "../backend.js";
 import { FUSED_TASKS, wasmFused } from "./fused.js";
 import { KERNEL_TASKS, wasmKernels } from "./kernels.js";
-import { OPTIM_TASKS, type WasmOptimizerKernels, wasmOptimizer } from "./optim.js";
+import { OPTIM_TASKS, wasmOptimizer } from "./optim.js";
 import { type WasmRuntime, wasmError, wasmRuntime, wasmSettled } from "./runtime.js";
 
 /** The exports `parallel` runs on every thread (each splits its work by thread index). */
@@ -19,7 +20,7 @@ const PARALLEL_KERNELS = [...KERNEL_TASKS, ...FUSED_TASKS, ...OPTIM_TASKS];
 
 let kernelTable: Partial<KernelTable> | null = null;
 let fusedTable: Partial<FusedKernels> | null = null;
-let optimizerTable: WasmOptimizerKernels | null = null;
+let optimizerTable: Partial<OptimizerKernels> | null = null;
 
 function runtime(): WasmRuntime {
   const rt = wasmRuntime(PARALLEL_KERNELS);
@@ -39,7 +40,7 @@ export interface WasmBackend extends Backend {
   setNumThreads(n: number): void;
   info(): Record<string, string | number | boolean>;
   /** Fused in-place optimizer updates over Float32Array parameters. */
-  readonly optimizer: WasmOptimizerKernels;
+  readonly optimizer: Partial<OptimizerKernels>;
   /** Resolves once the module is compiled (at once, except on a browser's main thread). */
   ready(): Promise<void>;
 }
@@ -70,7 +71,7 @@ export const wasmBackend: WasmBackend = {
     fusedTable ??= wasmFused(rt);
     return fusedTable;
   },
-  get optimizer(): WasmOptimizerKernels {
+  get optimizer(): Partial<OptimizerKernels> {
     optimizerTable ??= wasmOptimizer(runtime());
     return optimizerTable;
   },

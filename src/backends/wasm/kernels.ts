@@ -4,11 +4,19 @@
  * false) what it does not handle — other dtypes, empty tensors — and the JS reference runs.
  */
 import type { KernelTable, View } from "../../ops/primitives.js";
+import { CONV_TASKS, wasmConvKernels } from "./conv.js";
 import { download, floatOperands, upload } from "./operands.js";
+import { ELTWISE_TASKS, wasmEltwiseKernels } from "./eltwise.js";
 import type { WasmRuntime } from "./runtime.js";
 
 /** The exports these kernels run through `parallel`. */
-export const KERNEL_TASKS = ["matmul"];
+export const KERNEL_TASKS = [
+  "matmul",
+  // Convolutions and max pooling (conv.ts).
+  ...CONV_TASKS,
+  // Elementwise math, comparisons, casts and reductions (eltwise.ts).
+  ...ELTWISE_TASKS,
+];
 
 /** Floats of GEMM scratch each thread needs (TSG_GEMM_WORK in wasm/src/common.h). */
 export const GEMM_WORK = 256 * 256 + 96 * 256;
@@ -40,6 +48,10 @@ function batchOffsets(v: View, batch: readonly number[], origin: number): Int32A
  */
 export function wasmKernels(rt: WasmRuntime): Partial<KernelTable> {
   return {
+    // Elementwise math, comparisons, casts and reductions (eltwise.ts).
+    ...wasmEltwiseKernels(rt),
+    // Convolutions and max pooling (conv.ts).
+    ...wasmConvKernels(rt),
     matmul: (out, [a, b], _p, shape) => {
       if (!floatOperands(out, [a!, b!])) return false;
       rt.reset();
@@ -60,7 +72,7 @@ export function wasmKernels(rt: WasmRuntime): Partial<KernelTable> {
         i32[(offs >> 2) + 2 * i + 1] = bo[i]!;
       }
       const C = rt.alloc(4 * out.length);
-      const work = rt.alloc(4 * GEMM_WORK * rt.activeThreads());
+      const work = rt.alloc(4 * GEMM_WORK * rt.numThreads());
       rt.parallel(
         "matmul",
         [
