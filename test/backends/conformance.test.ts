@@ -17,8 +17,15 @@
 import { describe, expect, it } from "vitest";
 import * as tg from "../../src/index.js";
 import { nativeBackend } from "../../src/backends/native/index.js";
-import { makeInputs } from "../helpers/gradcheck.js";
 import { expectClose } from "../helpers/allclose.js";
+import {
+  checkFused,
+  checkPrim,
+  checkSecondOrder,
+  compareOutcomes,
+  evaluate,
+  on,
+} from "../helpers/conformance.js";
 import { primSpecs, type PrimSpec } from "../op-specs.js";
 import { fusedSpecs } from "./fused-specs.js";
 
@@ -42,68 +49,8 @@ const backends = tg
   .filter((b) => b.name !== "js" && b.available)
   .map((b) => b.name);
 
-/** Run `f` with backend `name` active, restoring the previous one. */
-function on<T>(name: string, f: () => T): T {
-  const prev = tg.getBackend().name;
-  tg.setBackend(name);
-  try {
-    return f();
-  } finally {
-    tg.setBackend(prev);
-  }
-}
-
-const VIEW_PRIMS = new Set<tg.Prim>(["permute", "expand", "slice"]);
-const LOOSE = new Set<tg.Prim>([
-  "sum",
-  "matmul",
-  "conv2d",
-  "conv2dBackwardInput",
-  "conv2dBackwardWeight",
-]);
-
-interface Outcome {
-  out: tg.Tensor;
-  grads: (tg.Tensor | null)[];
-  ran: { backend: string; op: string; calls: number }[];
-}
-
-/**
- * Build float32 leaves from `inputs`, apply `f`, then backpropagate a fixed random weighting of
- * the output (when it is differentiable). Returns the output, the leaves' gradients, and which
- * backend ran the forward ops.
- */
-function evaluate(
-  backend: string,
-  specInputs: PrimSpec<tg.Prim>["inputs"],
-  f: (xs: tg.Tensor[]) => tg.Tensor,
-  seed = 1,
-): Outcome {
-  return on(backend, () => {
-    const leaves = makeInputs(specInputs, "float32", seed);
-    for (const l of leaves) if (l.dtype === "float32") l.requiresGrad_();
-    const xs = leaves.map((t, i) => (specInputs[i]!.view ? specInputs[i]!.view(t) : t));
-    const prev = tg.trackKernels(true);
-    tg.kernelStats(true);
-    const out = f(xs);
-    const ran = tg.kernelStats(true);
-    tg.trackKernels(prev);
-    if (out.requiresGrad && out.dtype === "float32" && out.size > 0) {
-      const w = makeInputs([{ shape: [...out.shape] }], "float32", seed + 1000)[0]!;
-      out.mul(w).sum().backward();
-    }
-    return { out: out.detach(), grads: leaves.map((l) => l.grad), ran };
-  });
-}
-
-function compare(a: Outcome, b: Outcome, tol: { atol: number; rtol: number }, label: string) {
-  expectClose(a.out, b.out, { ...tol, label: `${label} value` });
-  a.grads.forEach((g, i) => {
-    const r = b.grads[i];
-    expect(g === null, `${label} gradient ${i} presence`).toBe(r === null || r === undefined);
-    if (g && r) expectClose(g, r, { ...tol, label: `${label} gradient of input ${i}` });
-  });
-}
+// The checks live in test/helpers/conformance.ts, shared with the browser run
+// (wasm-browser.test.ts); each returns its mismatches by backend, op and spec name.
 
 describe.each(backends)("backend %s: primitives against the JS reference", (backend) => {
   const prims = Object.keys(primSpecs) as tg.Prim[];
@@ -112,21 +59,7 @@ describe.each(backends)("backend %s: primitives against the JS reference", (back
     it.each(specs.map((s) => [s.name, s] as const))(
       "%s: values and gradients match",
       (_name, spec) => {
-        const f = (xs: tg.Tensor[]) => tg.run(prim, xs, spec.params);
-        const tol = {
-          atol: spec.atol ?? (LOOSE.has(prim) ? 1e-4 : 1e-5),
-          rtol: spec.rtol ?? 1e-4,
-        };
-        const mine = evaluate(backend, spec.inputs, f);
-        const ref = evaluate("js", spec.inputs, f);
-        compare(mine, ref, tol, `${backend} ${prim} ${spec.name}`);
-        // The forward primitive itself ran on this backend when it has a kernel for it, else on
-        // the reference (a view ran no kernel at all).
-        const rows = mine.ran.filter((r) => r.op === prim);
-        const has = tg.findBackend(backend)!.kernels[prim] !== undefined;
-        if (!VIEW_PRIMS.has(prim)) {
-          for (const r of rows) expect(r.backend).toBe(has ? backend : "js");
-        }
+        expect(checkPrim(backend, prim, spec)).toEqual([]);
       },
     );
   });
@@ -136,61 +69,16 @@ describe.each(backends)("backend %s: fused kernels against their compositions", 
   it.each(fusedSpecs.map((s) => [s.name, s] as const))(
     "%s: values and gradients match",
     (_name, spec) => {
-      const mine = evaluate(backend, spec.inputs, spec.f, 3);
-      const ref = evaluate("js", spec.inputs, spec.f, 3);
-      compare(mine, ref, { atol: spec.atol ?? 1e-5, rtol: spec.rtol ?? 1e-4 }, spec.name);
-      const has = tg.findBackend(backend)!.fused?.[spec.fused] !== undefined;
-      expect(mine.ran.some((r) => r.backend === backend && r.op === spec.fused)).toBe(
-        has && spec.declines !== true,
-      );
+      expect(checkFused(backend, spec)).toEqual([]);
     },
   );
 });
-
-/**
- * Second-order gradients of Σ f(x) ⊙ w: first gradients recorded (createGraph), then the gradient
- * of Σ first ⊙ w2. A fused kernel's own backward is not differentiable; `fused()` then
- * differentiates the composition, which this checks against the reference.
- */
-function secondOrder(backend: string, spec: (typeof fusedSpecs)[number]): (tg.Tensor | null)[] {
-  return on(backend, () => {
-    const leaves = makeInputs(spec.inputs, "float32", 5);
-    for (const l of leaves) if (l.dtype === "float32") l.requiresGrad_();
-    const xs = leaves.map((t, i) => (spec.inputs[i]!.view ? spec.inputs[i]!.view(t) : t));
-    const out = spec.f(xs);
-    const w = makeInputs([{ shape: [...out.shape] }], "float32", 6)[0]!;
-    out.mul(w).sum().backward(undefined, { createGraph: true });
-    const first = leaves.map((l) => l.grad);
-    for (const l of leaves) l.grad = null;
-    let total: tg.Tensor | null = null;
-    first.forEach((g, i) => {
-      if (!g?.requiresGrad) return;
-      const w2 = makeInputs([{ shape: [...g.shape] }], "float32", 7 + i)[0]!;
-      const term = g.mul(w2).sum();
-      total = total === null ? term : total.add(term);
-    });
-    if (total !== null) (total as tg.Tensor).backward();
-    return leaves.map((l) => l.grad);
-  });
-}
 
 describe.each(backends)("backend %s: fused kernels differentiated twice", (backend) => {
   it.each(fusedSpecs.filter((s) => !s.declines).map((s) => [s.name, s] as const))(
     "%s: second-order gradients match the composition's",
     (_name, spec) => {
-      const mine = secondOrder(backend, spec);
-      const ref = secondOrder("js", spec);
-      mine.forEach((g, i) => {
-        const r = ref[i];
-        expect(g === null, `${spec.name} second-order gradient ${i} presence`).toBe(r === null);
-        if (g && r) {
-          expectClose(g, r, {
-            atol: spec.atol ?? 1e-4,
-            rtol: spec.rtol ?? 1e-3,
-            label: `${spec.name} second-order gradient of input ${i}`,
-          });
-        }
-      });
+      expect(checkSecondOrder(backend, spec)).toEqual([]);
     },
   );
 });
@@ -203,7 +91,7 @@ describe.each(backends)("backend %s: odd shapes", (backend) => {
     tol = { atol: 1e-5, rtol: 1e-4 },
   ) => {
     const mine = evaluate(backend, inputs, f);
-    compare(mine, evaluate("js", inputs, f), tol, name);
+    expect(compareOutcomes(mine, evaluate("js", inputs, f), tol, name)).toEqual([]);
     // Nothing here should fall back to the reference where the backend has the kernel: these
     // are all float32 and non-empty.
     const b = tg.findBackend(backend)!;
