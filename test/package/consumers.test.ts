@@ -10,7 +10,8 @@
  *   the data from the tsgrad-data package. No TypeScript tooling is installed there.
  * - "tooling": tsgrad (TSGRAD_SKIP_NATIVE=1) plus typescript, @types/node and vite at the
  *   versions in package-lock.json. Runs (c) TypeScript NodeNext, (d) TypeScript with
- *   moduleResolution bundler and no Node types, (e) a Vite build trained in headless Chromium.
+ *   moduleResolution bundler and no Node types, (e) a Vite build trained in headless Chromium
+ *   (on the wasm backend's threads: the page is served cross-origin isolated).
  *
  * Packing uses --ignore-scripts: `prepare` would rebuild (first deleting) dist/, which the other
  * test files are using. dist/ is current: test/global-setup.ts builds it before any test.
@@ -294,7 +295,7 @@ describe("tooling consumers (typescript, vite; installed with TSGRAD_SKIP_NATIVE
     await installed(toolingInstall);
     const dir = join(toolingRoot, "ts-nodenext");
     await runOk(process.execPath, [tsc(), "-p", "."], { cwd: dir });
-    lossResult(await runOk(process.execPath, ["dist/train.js"], { cwd: dir }), "js");
+    lossResult(await runOk(process.execPath, ["dist/train.js"], { cwd: dir }), "wasm");
   });
 
   test("(d) TypeScript, moduleResolution bundler, no Node types: compiles and trains", async () => {
@@ -308,11 +309,13 @@ describe("tooling consumers (typescript, vite; installed with TSGRAD_SKIP_NATIVE
     // @types/node is installed in this root: nothing (a `/// <reference types="node" />` in a
     // tsgrad .d.ts, say) may pull it into the program.
     expect(build.stdout.split("\n").filter((l) => l.includes("@types/node"))).toEqual([]);
-    lossResult(await runOk(process.execPath, ["dist/train.js"], { cwd: dir }), "js");
+    lossResult(await runOk(process.execPath, ["dist/train.js"], { cwd: dir }), "wasm");
   });
 
   const chrome = browserAvailability();
-  test("(e) Vite build, trained in headless Chromium on the js backend", async ({ skip }) => {
+  test("(e) Vite build, trained in headless Chromium on the wasm backend's threads", async ({
+    skip,
+  }) => {
     if (!chrome.run) {
       // The default reporter shows a skip without its note: say why where it is seen.
       console.warn(`(e) skipped: ${chrome.reason}`);
@@ -346,14 +349,22 @@ describe("tooling consumers (typescript, vite; installed with TSGRAD_SKIP_NATIVE
       await page.waitForSelector('#result[data-done="1"]', { timeout: 90_000 });
       const result = (await page.evaluate(
         () => (window as unknown as { tsgradResult?: unknown }).tsgradResult,
-      )) as FixtureResult & { nativeAvailable: boolean };
+      )) as FixtureResult & {
+        nativeAvailable: boolean;
+        info: Record<string, string | number | boolean>;
+      };
       const shotDir = join(tmpdir(), "tsgrad-package-test");
       mkdirSync(shotDir, { recursive: true });
       await page.screenshot({ path: join(shotDir, "vite-browser.png") });
       console.log(`${JSON.stringify(result)} (screenshot: ${shotDir}/vite-browser.png)`);
 
       expect(result.last).toBeLessThan(0.5 * result.first);
-      expect(result.backend).toBe("js");
+      // The browser entry's default: wasm, its threaded relaxed-SIMD build (Chromium has relaxed
+      // SIMD; the page is cross-origin isolated, so SharedArrayBuffer exists).
+      expect(result.backend).toBe("wasm");
+      expect(result.info.variant).toBe("relaxedThreads");
+      expect(result.info.singleThreadReason).toBe("");
+      expect(result.info.threads).toBeGreaterThan(1);
       expect(result.nativeAvailable).toBe(false);
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
       expect(problems).toEqual([]);
@@ -365,7 +376,7 @@ describe("tooling consumers (typescript, vite; installed with TSGRAD_SKIP_NATIVE
 });
 
 describe("plain consumers (only the tarballs installed)", () => {
-  const backend = EXPECT_NATIVE ? "native" : "js";
+  const backend = EXPECT_NATIVE ? "native" : "wasm";
 
   test("the install script runs and builds the native addon where it can", async () => {
     const r = await installed(plainInstall);
@@ -429,7 +440,7 @@ describe("plain consumers (only the tarballs installed)", () => {
       ],
       { cwd },
     );
-    expect(browser.stdout.trim()).toBe("js false");
+    expect(browser.stdout.trim()).toBe("wasm false");
   });
 
   test("the tsgrad bin: --help and info", async () => {

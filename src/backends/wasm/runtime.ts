@@ -151,10 +151,23 @@ function spawnWorker(): PoolWorker {
   };
 }
 
+/**
+ * The module's memory as the kernels' callers see it. Structural rather than
+ * `WebAssembly.Memory` so that the published .d.ts files compile in a consumer project whose
+ * `lib` has no WebAssembly declarations (ES only, no DOM).
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+  grow(pages: number): number;
+}
+
+/** A compiled kernel module (a `WebAssembly.Module`, typed opaquely for the same reason). */
+export type WasmModule = object;
+
 /** The loaded kernel module: exports, memory, arena and threads. */
 export class WasmRuntime {
   readonly exports: WasmExports;
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   /** "simd" or "relaxed" (fused multiply-add), plus "Threads" for the shared-memory builds. */
   readonly variant: keyof typeof WASM_VARIANTS;
   /** Why the runtime has no worker threads ("" when it has them). */
@@ -172,7 +185,7 @@ export class WasmRuntime {
    * @param why why there are no threads, for a single-threaded variant
    */
   constructor(
-    module: WebAssembly.Module,
+    module: WasmModule,
     variant: keyof typeof WASM_VARIANTS,
     tasks: readonly string[],
     threads: number,
@@ -182,12 +195,13 @@ export class WasmRuntime {
     this.variant = variant;
     const shared = variant.endsWith("Threads");
     this.singleThreadReason = why;
-    this.memory = new WebAssembly.Memory({
+    const memory = new WebAssembly.Memory({
       initial: 256,
       maximum: 65536,
       ...(shared ? { shared: true } : {}),
     });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.memory = memory;
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
     this.exports = instance.exports as unknown as WasmExports;
     const heapBase = (instance.exports.__heap_base as WebAssembly.Global).value as number;
     this.control = (heapBase + 63) & ~63;
@@ -319,7 +333,7 @@ export class WasmRuntime {
     }
   }
 
-  private startWorkers(module: WebAssembly.Module, tasks: readonly string[], count: number): void {
+  private startWorkers(module: WasmModule, tasks: readonly string[], count: number): void {
     for (let i = 0; i < count; i++) {
       let w: PoolWorker;
       try {
