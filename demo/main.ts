@@ -4,7 +4,7 @@
  */
 import * as tg from "tsgrad";
 import { type LoadedCheckpoint, loadAnyCheckpoint, topClasses } from "./checkpoints.js";
-import type { DemoModel, FromWorker, ToWorker, TrainSettings } from "./protocol.js";
+import type { BackendInfo, DemoModel, FromWorker, ToWorker, TrainSettings } from "./protocol.js";
 
 /**
  * The narrow AlexNet's channel multiplier: 8-16-24-24-16 channels and 128 hidden units, the widest
@@ -17,6 +17,8 @@ interface DemoState {
   losses: number[];
   evals: { step: number; accuracy: number; loss: number }[];
   imagesPerSec: number;
+  /** What the last run trained on (null before the first run). */
+  backend: BackendInfo | null;
 }
 
 declare global {
@@ -25,7 +27,7 @@ declare global {
   }
 }
 
-const state: DemoState = { losses: [], evals: [], imagesPerSec: 0 };
+const state: DemoState = { losses: [], evals: [], imagesPerSec: 0, backend: null };
 window.tsgradDemo = state;
 
 /** The element with `id`, checked to be of the expected kind (a renamed id fails loudly here). */
@@ -44,6 +46,7 @@ function context2d(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
 const ui = {
   status: byId("status", HTMLParagraphElement),
   form: byId("train-form", HTMLFormElement),
+  backend: byId("train-backend", HTMLSelectElement),
   model: byId("train-model", HTMLSelectElement),
   amount: byId("train-amount", HTMLInputElement),
   unit: byId("train-unit", HTMLSelectElement),
@@ -57,6 +60,7 @@ const ui = {
   stop: byId("train-stop", HTMLButtonElement),
   progress: byId("train-progress", HTMLProgressElement),
   progressText: byId("train-progress-text", HTMLSpanElement),
+  trainBackendInfo: byId("train-backend-info", HTMLParagraphElement),
   chart: byId("train-chart", HTMLCanvasElement),
   loss: byId("train-loss", HTMLElement),
   accuracy: byId("train-accuracy", HTMLElement),
@@ -151,6 +155,7 @@ function readSettings(): TrainSettings {
       ? numberField(ui.amount, "Steps", { min: 1, max: 100_000, integer: true })
       : numberField(ui.amount, "Epochs", { min: 0.01, max: 100 });
   return {
+    backend: ui.backend.value === "js" ? "js" : "wasm",
     model,
     width: model === "alexnet" ? ALEXNET_WIDTH : 1,
     length: { unit, value },
@@ -309,10 +314,39 @@ function formatDuration(seconds: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+/** A backend in words: "wasm (relaxedThreads build), 2 threads", with why it has one thread. */
+function describeBackend(info: BackendInfo): string {
+  const threads = `${info.threads} thread${info.threads === 1 ? "" : "s"}`;
+  if (info.backend !== "wasm") return `${info.backend} (the reference kernels), ${threads}`;
+  const why = info.singleThreadReason ? `: ${info.singleThreadReason}` : "";
+  return `wasm (${info.variant} build), ${threads}${why}`;
+}
+
+/**
+ * `tg.info()` of this thread's backend, in the form the worker reports its own (with the threads
+ * it is configured for: they start in the background and may not all run yet).
+ */
+function pageBackend(): BackendInfo {
+  const info = tg.info();
+  return {
+    backend: String(info.backend),
+    variant: String(info.variant ?? ""),
+    threads: Number(info.threads ?? 1),
+    singleThreadReason: String(info.singleThreadReason ?? ""),
+  };
+}
+
 function onWorkerMessage(m: FromWorker): void {
   switch (m.type) {
     case "status":
       setStatus(m.text, "busy");
+      return;
+    case "backend":
+      state.backend = m.info;
+      ui.trainBackendInfo.textContent = `Training on ${describeBackend(m.info)}.`;
+      ui.trainBackendInfo.dataset.backend = m.info.backend;
+      ui.trainBackendInfo.dataset.variant = m.info.variant;
+      ui.trainBackendInfo.dataset.threads = String(m.info.threads);
       return;
     case "step": {
       totalSteps = m.steps;
@@ -765,7 +799,21 @@ for (const [value, label] of [
 ] as const) {
   ui.model.add(new Option(label, value, value === "lenet5", value === "lenet5"));
 }
-ui.backendInfo.textContent = `${tg.getBackend().name} backend`;
 drawChart();
 window.addEventListener("resize", queueChart);
+// Classifying, sampling and translating run on this thread: on wasm too, once its module has
+// compiled (a page's main thread compiles it in the background).
+setStatus("Loading the WebAssembly kernels…", "busy");
+await tg.ready();
+const wasm = tg.findBackend("wasm");
+if (!wasm?.available()) {
+  // An engine without WebAssembly SIMD: offer what runs, and say why on the disabled choice.
+  const option = ui.backend.querySelector<HTMLOptionElement>('option[value="wasm"]');
+  if (option) {
+    option.disabled = true;
+    option.title = wasm?.unavailableReason?.() ?? "the wasm backend is not registered";
+  }
+  ui.backend.value = "js";
+}
+ui.backendInfo.textContent = `this page's own ops: ${describeBackend(pageBackend())}`;
 setStatus("Ready: press Start to train, or drop a checkpoint.", "info");

@@ -3,8 +3,23 @@
 /** The models the demo trains (the narrow AlexNet is offered only in a narrow width). */
 export type DemoModel = "lenet5" | "alexnet";
 
+/** The backends the page offers: WebAssembly (the default) or the JS reference, to compare. */
+export type DemoBackend = "wasm" | "js";
+
+/** What runs the training: `tg.info()` in the worker once its threads are up. */
+export interface BackendInfo {
+  backend: string;
+  /** The wasm build: "relaxedThreads", "simdThreads", "relaxed" or "simd" ("" on js). */
+  variant: string;
+  /** Threads the kernels run on (1 on js). */
+  threads: number;
+  /** Why wasm runs on one thread ("" when it has threads, or on js). */
+  singleThreadReason: string;
+}
+
 /** What the page asks the worker to train. */
 export interface TrainSettings {
+  backend: DemoBackend;
   model: DemoModel;
   /** AlexNet's channel multiplier (ignored by LeNet-5). */
   width: number;
@@ -24,6 +39,7 @@ export type ToWorker = { type: "start"; settings: TrainSettings } | { type: "sto
 
 export type FromWorker =
   | { type: "status"; text: string }
+  | { type: "backend"; info: BackendInfo }
   | {
       type: "step";
       step: number;

@@ -1,12 +1,14 @@
 /**
  * The training worker: loads the bundled Fashion-MNIST sample once, then trains the model the page
- * asks for, reporting every step, evaluating on held-out test images every few steps, and posting
- * checkpoints of the model so the page can classify with it and offer it for download. Training
- * runs here so that the page stays responsive.
+ * asks for on the backend it asks for (wasm, whose kernel threads are workers nested in this one,
+ * or the js reference), reporting which backend and threads it got, every step, evaluating on
+ * held-out test images every few steps, and posting checkpoints of the model so the page can
+ * classify with it and offer it for download. Training runs here so that the page stays
+ * responsive.
  */
 import * as tg from "tsgrad";
 import { encodeImageClassifier, type PixelStats } from "./checkpoints.js";
-import type { FromWorker, ToWorker, TrainSettings } from "./protocol.js";
+import type { BackendInfo, DemoBackend, FromWorker, ToWorker, TrainSettings } from "./protocol.js";
 
 /** What is used of a dedicated worker's global scope (the project's lib is DOM, not WebWorker). */
 interface WorkerScope {
@@ -74,6 +76,29 @@ function nextTask(): Promise<void> {
   });
 }
 
+/**
+ * Select the run's backend and wait (up to 5 s) until all its threads run: wasm's threads are
+ * Web Workers nested in this one, started in the background when the module loads, and steps
+ * taken before they are ready run on fewer threads. Selecting wasm where it cannot run throws,
+ * saying why (the run then ends with that message).
+ */
+async function useBackend(name: DemoBackend): Promise<BackendInfo> {
+  await tg.ready();
+  tg.setBackend(name);
+  const wanted = tg.getBackend().numThreads?.() ?? 1;
+  const started = performance.now();
+  while (Number(tg.info().threadsRunning ?? 1) < wanted && performance.now() - started < 5000) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const info = tg.info();
+  return {
+    backend: String(info.backend),
+    variant: String(info.variant ?? ""),
+    threads: Number(info.threadsRunning ?? 1),
+    singleThreadReason: String(info.singleThreadReason ?? ""),
+  };
+}
+
 /** Test images spread evenly over the (class-balanced) test set. */
 function evalSubset(test: tg.data.ImageDataset, n: number): tg.data.ImageDataset {
   const count = Math.min(n, test.length);
@@ -92,6 +117,8 @@ async function train(settings: TrainSettings): Promise<void> {
     throw e;
   }
   const { train: trainSet, test, stats } = loaded;
+  const backend = await useBackend(settings.backend);
+  post({ type: "backend", info: backend });
   const transforms = [tg.data.toTensor(), tg.data.normalize(stats.mean, stats.std)];
   tg.manualSeed(settings.seed);
   const model = tg.vision.createImageModel({
@@ -134,7 +161,7 @@ async function train(settings: TrainSettings): Promise<void> {
 
   post({
     type: "status",
-    text: `Training ${settings.model === "lenet5" ? "LeNet-5" : `AlexNet ×${settings.width}`} for ${steps} steps (${(steps / perEpoch).toFixed(2)} epochs of ${trainSet.length} images)…`,
+    text: `Training ${settings.model === "lenet5" ? "LeNet-5" : `AlexNet ×${settings.width}`} on ${backend.backend} for ${steps} steps (${(steps / perEpoch).toFixed(2)} epochs of ${trainSet.length} images)…`,
   });
   const started = performance.now();
   let step = 0;
