@@ -2,13 +2,16 @@
  * `npm run bench`: tsgrad measured against its peers, in one run.
  *
  * For each workload (sgemm, CNN training, the AlexNet recipe's step, an LSTM LM step) and each
- * peer (tsgrad on its native and JS backends, PyTorch, tfjs wasm/cpu, jax-js with and without
- * workers), one child process measures one figure set and reports its peak RSS; this process
- * runs them one after another (never two at once: they would share the cores), prints raw
- * figures and tsgrad ÷ peer ratios, and writes everything to `bench/results/<date>-<commit>.json`.
- * Peers that cannot run are reported as absent with the reason. `--check` trains each peer a few
- * steps instead of timing it and verifies the loss goes down (and the sgemm results and patched
- * kernels are right). See bench/README.md for every flag.
+ * peer (tsgrad on its native, wasm and JS backends, PyTorch, tfjs wasm/cpu, jax-js with and
+ * without workers), one child process measures one figure set and reports its peak RSS; with
+ * `--browser`, the same frameworks also run in headless Chromium, one tab and Web Worker per
+ * pair (`browser/driver.ts`). This process runs the pairs one after another (never two at once:
+ * they would share the cores), measures the CPU's fp32 FMA peak and each engine's Wasm SIMD peak
+ * in every round that times sgemm, prints raw figures and tsgrad ÷ peer ratios, and writes
+ * everything to `bench/results/<date>-<commit>.json`. Peers that cannot run are reported as
+ * absent with the reason. `--check` trains each peer a few steps instead of timing it and
+ * verifies the loss goes down (and the sgemm results, patched kernels and peak modules are
+ * right). See bench/README.md for every flag.
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -19,6 +22,8 @@ import { alexnetSpec } from "./lib/alexnet-spec.js";
 import { gitInfo, loadAverage, machineInfo, packageVersions } from "./lib/machine.js";
 import { type Peak, measurePeak } from "./lib/peak.js";
 import {
+  BROWSER_PEERS,
+  type CheckResult,
   type ChildRequest,
   type ChildResult,
   type ModelSpec,
@@ -27,10 +32,16 @@ import {
   RESULT_MARKER,
   WORKLOADS,
   type WorkloadName,
+  basePeer,
+  environmentOf,
+  isWasmPeer,
 } from "./lib/protocol.js";
 import { type RunRecord, childToRecord, mergeRounds, ratios, renderReport } from "./lib/report.js";
 import { cnnSpec, lstmFlopsPerToken, modelFlopsPerImage, support } from "./lib/specs.js";
 import { buildTfjsBundle } from "./lib/tfjs-bundle.js";
+import type { WasmPeakRun } from "./lib/wasm-peak.js";
+import { nodeRelaxedSimdFlags } from "./lib/wasm-peak-build.js";
+import type { BrowserBench } from "./browser/driver.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -40,9 +51,21 @@ const DEBIAN_OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
 const HELP = `npm run bench -- [options]
 
   --workloads a,b     sgemm,cnn,alexnet,lstm (default: all)
-  --peers a,b         ${PEERS.join(",")} (default: all)
-  --all               also run the optional pairs (tfjs-cpu training, tfjs-wasm on alexnet)
-  --threads N         threads for the multi-threaded peers (default 2)
+  --peers a,b         ${PEERS.join(",")},
+                      ${BROWSER_PEERS.join(",")}
+                      or the groups "node" and "chromium" (default: node, and chromium with
+                      --browser); naming a chromium/ peer runs the browser
+  --browser           also measure in headless Chromium: tsgrad-wasm (1 and --threads threads),
+                      tfjs-wasm (threaded SIMD) and jax-js, each in a Web Worker of a
+                      cross-origin-isolated page, and the browser's Wasm SIMD peak
+  --chromium PATH     the Chromium binary (default /usr/bin/chromium)
+  --relaxed-simd      run the Node children with --experimental-wasm-relaxed-simd (Node 20 needs
+                      it; newer Nodes have relaxed SIMD on): tsgrad-wasm then loads its relaxed
+                      build and jax-js emits relaxed_madd. The Wasm SIMD peak is always measured
+                      with and without relaxed SIMD where the engine can run it
+  --all               also run the optional pairs (tfjs-cpu training, tfjs-wasm on alexnet,
+                      the browser peers on alexnet)
+  --threads N         threads for the multi-threaded peers (default 2); tsgrad-wasm-1t runs on 1
   --bf16              bfloat16 products where a peer has them: tsgrad native at matmul
                       precision "medium" (AVX512-BF16/AMX), PyTorch under torch.autocast("cpu",
                       bfloat16); peers that stay in float32 are marked
@@ -73,6 +96,9 @@ const { values: opt } = parseArgs({
   options: {
     workloads: { type: "string" },
     peers: { type: "string" },
+    browser: { type: "boolean", default: false },
+    chromium: { type: "string" },
+    "relaxed-simd": { type: "boolean", default: false },
     all: { type: "boolean", default: false },
     threads: { type: "string", default: "2" },
     rounds: { type: "string", default: "1" },
@@ -123,8 +149,22 @@ function list<T extends string>(name: string, v: string | undefined, all: readon
   return all.filter((a) => xs.includes(a));
 }
 
+/** The peers asked for: names, or the groups "node" and "chromium" (see --help). */
+function selectPeers(v: string | undefined): PeerName[] {
+  const all: PeerName[] = [...PEERS, ...BROWSER_PEERS];
+  if (v === undefined) return opt.browser ? all : [...PEERS];
+  const wanted = new Set<string>();
+  for (const x of v.split(",").map((s) => s.trim())) {
+    if (x === "node") PEERS.forEach((p) => wanted.add(p));
+    else if (x === "chromium") BROWSER_PEERS.forEach((p) => wanted.add(p));
+    else if ((all as string[]).includes(x)) wanted.add(x);
+    else fail(`--peers: unknown "${x}"; known: node, chromium, ${all.join(", ")}`);
+  }
+  return all.filter((p) => wanted.has(p));
+}
+
 const workloads = list("workloads", opt.workloads, WORKLOADS);
-const peers = list("peers", opt.peers, PEERS);
+const peers = selectPeers(opt.peers);
 const threads = num("threads", opt.threads, true);
 const rounds = num("rounds", opt.rounds, true);
 if (opt.check && rounds > 1) fail("--rounds repeats timed runs; --check times nothing");
@@ -146,6 +186,15 @@ const torchBlas =
 if (torchBlas !== undefined && !existsSync(`${torchBlas}/libblas.so.3`)) {
   fail(`--torch-blas ${torchBlas}: no libblas.so.3 there`);
 }
+
+/** The threads a peer computes on: tsgrad-wasm-1t on one, every other one on --threads. */
+function threadsFor(peer: PeerName): number {
+  return basePeer(peer) === "tsgrad-wasm-1t" ? 1 : threads;
+}
+
+/** Node's flags for relaxed SIMD, or why --relaxed-simd cannot have it. */
+const relaxedFlags = opt["relaxed-simd"] ? nodeRelaxedSimdFlags() : [];
+if (typeof relaxedFlags === "string") fail(`--relaxed-simd: ${relaxedFlags}`);
 
 /** PyTorch's best configuration here (PEERS.md), as environment variables. */
 function torchEnv(): NodeJS.ProcessEnv {
@@ -178,16 +227,23 @@ function childCommand(
   }
   return {
     cmd: process.execPath,
-    args: ["--import", "tsx", join(HERE, "child.ts"), json],
+    args: [...relaxedFlags, "--import", "tsx", join(HERE, "child.ts"), json],
     // OpenMP's wait policy is left to tsgrad's loader (passive unless the environment says
     // otherwise), so that `GOMP_SPINCOUNT=3000 npm run bench` measures that opt-in.
-    env: { ...process.env, TSGRAD_NUM_THREADS: String(threads) },
+    env: { ...process.env, TSGRAD_NUM_THREADS: String(req.threads) },
   };
 }
 
-/** Run one child to completion; its result, or why there is none. */
-function runChild(peer: PeerName, req: ChildRequest): Promise<ChildResult> {
-  const { cmd, args, env } = childCommand(peer, req);
+/**
+ * Run a process to completion, echoing its stderr (unless --quiet): the JSON on its
+ * `RESULT_MARKER` line, or why there is none.
+ */
+function runMarked(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeout: number,
+): Promise<{ json: string } | { failure: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -196,7 +252,7 @@ function runChild(peer: PeerName, req: ChildRequest): Promise<ChildResult> {
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
-    }, timeoutSeconds * 1000);
+    }, timeout * 1000);
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     let partial = "";
     child.stderr.on("data", (d: Buffer) => {
@@ -209,24 +265,54 @@ function runChild(peer: PeerName, req: ChildRequest): Promise<ChildResult> {
     });
     child.on("error", (e) => {
       clearTimeout(timer);
-      resolve({ status: "absent", reason: `cannot start ${cmd}: ${e.message}` });
+      resolve({ failure: `cannot start ${cmd}: ${e.message}` });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARKER));
-      if (line) return resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as ChildResult);
+      if (line) return resolve({ json: line.slice(RESULT_MARKER.length) });
       const tail = stderr
         .filter((l) => l.trim())
         .slice(-3)
         .join(" | ");
       resolve({
-        status: "failed",
-        reason: timedOut
-          ? `timed out after ${timeoutSeconds} s (--timeout)`
+        failure: timedOut
+          ? `timed out after ${timeout} s (--timeout)`
           : `exited with ${signal ?? `code ${code}`} and no result${tail ? `: ${tail}` : ""}`,
       });
     });
   });
+}
+
+/** Run one child to completion; its result, or why there is none. */
+async function runChild(peer: PeerName, req: ChildRequest): Promise<ChildResult> {
+  const { cmd, args, env } = childCommand(peer, req);
+  const out = await runMarked(cmd, args, env, timeoutSeconds);
+  if ("json" in out) return JSON.parse(out.json) as ChildResult;
+  const absent = out.failure.startsWith("cannot start");
+  return { status: absent ? "absent" : "failed", reason: out.failure };
+}
+
+/**
+ * This Node's Wasm SIMD peak at 1 and --threads threads (`wasm-peak.ts`, in a child started with
+ * relaxed SIMD where Node has a flag for it, so that both builds run), or its checks.
+ */
+async function nodeWasmPeak(check: boolean): Promise<WasmPeakRun> {
+  const flags = nodeRelaxedSimdFlags();
+  const args = [
+    ...(typeof flags === "string" ? [] : flags),
+    "--import",
+    "tsx",
+    join(HERE, "wasm-peak.ts"),
+    "--json",
+    "--threads",
+    [...new Set([1, threads])].join(","),
+    ...(check ? ["--check"] : []),
+  ];
+  const out = await runMarked(process.execPath, args, process.env, 600);
+  return "json" in out
+    ? (JSON.parse(out.json) as WasmPeakRun)
+    : { env: "node", unavailable: out.failure };
 }
 
 /**
@@ -347,66 +433,148 @@ async function main(): Promise<void> {
         .join(", "),
   );
 
+  // The browser starts at the first browser pair and serves the whole run (each pair gets a tab
+  // of its own); it is loaded only then, so that a Node-only run needs no Playwright.
+  let browser: BrowserBench | undefined;
+  let browserError = "";
+  let browserEngine = "";
+  const browserLog = (m: string) => {
+    if (!opt.quiet) console.error(`  ${m}`);
+  };
+  const getBrowser = async (): Promise<BrowserBench | undefined> => {
+    if (browser === undefined && browserError === "") {
+      try {
+        const { BrowserBench } = await import("./browser/driver.js");
+        browser = await BrowserBench.start(ROOT, {
+          ...(opt.chromium ? { executablePath: opt.chromium } : {}),
+          log: browserLog,
+        });
+        browserEngine = browser.engine;
+      } catch (e) {
+        browserError = `cannot start the browser bench: ${(e as Error).message.split("\n")[0]}`;
+        console.error(browserError);
+      }
+    }
+    return browser;
+  };
+  const peakThreads = [...new Set([1, threads])];
+  const wantsPeak = (env: "node" | "chromium") =>
+    peers.some((p) => environmentOf(p) === env && isWasmPeer(p));
+
+  // --check: the peak modules must compute what they claim, where the wasm peers run.
+  const peakChecks: { env: string; checks: CheckResult[]; unavailable?: string }[] = [];
+  if (opt.check) {
+    for (const env of ["node", "chromium"] as const) {
+      if (!wantsPeak(env)) continue;
+      const b = env === "chromium" ? await getBrowser() : undefined;
+      const run: WasmPeakRun =
+        env === "node"
+          ? await nodeWasmPeak(true)
+          : b
+            ? await b.peak(peakThreads, true)
+            : { env, unavailable: browserError };
+      peakChecks.push(
+        "unavailable" in run
+          ? { env, checks: [], unavailable: run.unavailable }
+          : { env, checks: run.checks ?? [] },
+      );
+    }
+  }
+
   // Round-robin: every pair once per round, so that a slow spell of the machine falls on every
   // peer alike rather than on whichever ran during it.
   const roundRecords: RunRecord[][] = [];
   const peaks: Peak[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    const records: RunRecord[] = [];
-    roundRecords.push(records);
-    for (const workload of workloads) {
-      if (workload === "sgemm" && !opt.check) {
-        // Right before the sgemm children, so that they are read against this moment's speed.
-        const peak = await measurePeak(join(HERE, "fma-peak.cc"), threads);
-        peaks.push(peak);
-        console.error(
-          `fp32 FMA peak, ${threads} threads: ` +
-            ("gflops" in peak ? `${peak.gflops.toFixed(1)} GFLOP/s` : peak.unavailable),
-        );
-      }
-      for (const peer of peers) {
-        const s = support(peer, workload);
-        if (s.run === "never" || (s.run === "optional" && !opt.all)) {
-          records.push({
+  const wasmPeaks: WasmPeakRun[][] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const records: RunRecord[] = [];
+      roundRecords.push(records);
+      for (const workload of workloads) {
+        const timedSgemm = workload === "sgemm" && !opt.check;
+        const roundPeaks: WasmPeakRun[] = [];
+        if (timedSgemm) {
+          // Right before the sgemm children, so that they are read against this moment's speed.
+          const peak = await measurePeak(join(HERE, "fma-peak.cc"), threads);
+          peaks.push(peak);
+          console.error(
+            `fp32 FMA peak, ${threads} threads: ` +
+              ("gflops" in peak ? `${peak.gflops.toFixed(1)} GFLOP/s` : peak.unavailable),
+          );
+          wasmPeaks.push(roundPeaks);
+          if (wantsPeak("node")) roundPeaks.push(await nodeWasmPeak(false));
+        }
+        for (const peer of peers) {
+          const s = support(peer, workload);
+          const skip =
+            basePeer(peer) === "tsgrad-wasm-1t" && threads === 1
+              ? "tsgrad-wasm runs on one thread at --threads 1"
+              : s.run === "never" || (s.run === "optional" && !opt.all)
+                ? s.why
+                : undefined;
+          if (skip !== undefined) {
+            records.push({
+              peer,
+              workload,
+              status: "skipped",
+              reason: skip,
+              figures: [],
+              losses: [],
+              checks: [],
+              wallSeconds: 0,
+            });
+            continue;
+          }
+          const req: ChildRequest = {
             peer,
             workload,
-            status: "skipped",
-            reason: s.why,
-            figures: [],
-            losses: [],
-            checks: [],
-            wallSeconds: 0,
-          });
-          continue;
+            threads: threadsFor(peer),
+            check: opt.check,
+            checkSteps: num("check-steps", opt["check-steps"], true),
+            timing,
+            sizes,
+            ...(opt.bf16 ? { bf16: true } : {}),
+          };
+          const model = modelFor(workload);
+          if (model) req.model = model;
+          const inBrowser = environmentOf(peer) === "chromium";
+          const b = inBrowser ? await getBrowser() : undefined;
+          if (b && timedSgemm && !roundPeaks.some((p) => p.env === "chromium")) {
+            // The browser's peak, right before its sgemm pairs, as for Node's.
+            roundPeaks.push(await b.peak(peakThreads, false));
+          }
+          console.error(
+            `${peer} × ${workload}${rounds > 1 ? ` (round ${round}/${rounds})` : ""} …`,
+          );
+          const t0 = performance.now();
+          const result: ChildResult = !inBrowser
+            ? await runChild(peer, req)
+            : b
+              ? await b.runPair(req, timeoutSeconds)
+              : { status: "absent", reason: browserError };
+          const rec = childToRecord(peer, workload, result, (performance.now() - t0) / 1000);
+          const c = caveat(rec);
+          if (c) rec.caveat = c;
+          records.push(rec);
+          if (rec.status !== "ok") console.error(`  → ${rec.status}: ${rec.reason}`);
         }
-        const req: ChildRequest = {
-          peer,
-          workload,
-          threads,
-          check: opt.check,
-          checkSteps: num("check-steps", opt["check-steps"], true),
-          timing,
-          sizes,
-          ...(opt.bf16 ? { bf16: true } : {}),
-        };
-        const model = modelFor(workload);
-        if (model) req.model = model;
-        console.error(`${peer} × ${workload}${rounds > 1 ? ` (round ${round}/${rounds})` : ""} …`);
-        const t0 = performance.now();
-        const result = await runChild(peer, req);
-        const rec = childToRecord(peer, workload, result, (performance.now() - t0) / 1000);
-        const c = caveat(rec);
-        if (c) rec.caveat = c;
-        records.push(rec);
-        if (rec.status !== "ok") console.error(`  → ${rec.status}: ${rec.reason}`);
       }
     }
+  } finally {
+    await browser?.close();
   }
   const records = mergeRounds(roundRecords);
   const loadEnd = loadAverage();
 
   console.log("");
-  console.log(renderReport(roundRecords, machine, peers, opt.check, peaks));
+  console.log(renderReport(roundRecords, machine, peers, opt.check, peaks, wasmPeaks));
+  for (const p of peakChecks) {
+    if (p.unavailable !== undefined) {
+      console.log(`Wasm SIMD peak (${p.env}): unavailable: ${p.unavailable}`);
+    }
+    for (const c of p.checks) console.log(`${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`);
+  }
+  if (peakChecks.length > 0) console.log("");
   if (opt.bf16) {
     console.log(
       "--bf16: products in bfloat16 except where marked *; the fp32 peak does not bound them\n",
@@ -417,7 +585,9 @@ async function main(): Promise<void> {
       `wall time ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,
   );
 
-  const failedChecks = records.some((r) => r.checks.some((c) => !c.ok));
+  const failedChecks =
+    records.some((r) => r.checks.some((c) => !c.ok)) ||
+    peakChecks.some((p) => p.checks.some((c) => !c.ok));
   if (opt.check) {
     if (failedChecks) process.exitCode = 1;
     return;
@@ -435,9 +605,13 @@ async function main(): Promise<void> {
     bf16: opt.bf16,
     machine,
     measuredPeakGflops: peaks.map((p) => ("gflops" in p ? p.gflops : p.unavailable)),
+    // Per round: each environment's Wasm SIMD peak by build and thread count.
+    wasmPeakGflops: wasmPeaks,
+    relaxedSimdFlag: opt["relaxed-simd"],
     versions: {
       ...packageVersions(ROOT),
       node: process.version,
+      ...(browserEngine ? { chromium: browserEngine } : {}),
       ...(torchInfo ? { torch: String(torchInfo.torch), python: String(torchInfo.python) } : {}),
     },
     loadAverage: { start: loadStart, end: loadEnd },

@@ -9,9 +9,11 @@
  */
 import type { LayerSpec } from "./specs.js";
 
-/** Frameworks (and configurations of them) the benchmark knows. */
+/** Frameworks (and configurations of them) the benchmark runs in Node (or Python) processes. */
 export const PEERS = [
   "tsgrad-native",
+  "tsgrad-wasm",
+  "tsgrad-wasm-1t",
   "tsgrad-js",
   "pytorch",
   "tfjs-wasm",
@@ -19,7 +21,40 @@ export const PEERS = [
   "jax-js",
   "jax-js-workers",
 ] as const;
-export type PeerName = (typeof PEERS)[number];
+export type NodePeerName = (typeof PEERS)[number];
+
+/**
+ * The peers measured in headless Chromium (`--browser`), each in a Web Worker of a
+ * cross-origin-isolated page: the same frameworks, named `chromium/<peer>`.
+ */
+export const BROWSER_PEERS = [
+  "chromium/tsgrad-wasm",
+  "chromium/tsgrad-wasm-1t",
+  "chromium/tfjs-wasm",
+  "chromium/jax-js",
+  "chromium/jax-js-workers",
+] as const;
+export type BrowserPeerName = (typeof BROWSER_PEERS)[number];
+
+export type PeerName = NodePeerName | BrowserPeerName;
+
+/** Where a peer runs: a Node/Python child process, or a page in headless Chromium. */
+export type Environment = "node" | "chromium";
+
+export function environmentOf(peer: PeerName): Environment {
+  return peer.startsWith("chromium/") ? "chromium" : "node";
+}
+
+/** The framework configuration a peer name stands for, without its environment. */
+export function basePeer(peer: PeerName): NodePeerName {
+  return (peer.startsWith("chromium/") ? peer.slice("chromium/".length) : peer) as NodePeerName;
+}
+
+/** The peers whose products run in WebAssembly: their sgemm is read against the Wasm SIMD peak. */
+export function isWasmPeer(peer: PeerName): boolean {
+  const b = basePeer(peer);
+  return b.startsWith("tsgrad-wasm") || b === "tfjs-wasm" || b.startsWith("jax-js");
+}
 
 export const WORKLOADS = ["sgemm", "cnn", "alexnet", "lstm"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
@@ -109,8 +144,8 @@ export type ChildResult =
       threadsUsed: number;
       /** Library versions, ISA, configuration notes. */
       info: Record<string, string | number | boolean>;
-      /** Peak resident set size of the child process, KiB. */
-      maxRssKiB: number;
+      /** Peak resident set size of the child process, KiB (none in a browser). */
+      maxRssKiB?: number;
     }
   | {
       /** "absent": the peer cannot run here (not installed, not registered); "failed": it broke. */

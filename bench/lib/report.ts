@@ -2,7 +2,18 @@
 import type { MachineInfo } from "./machine.js";
 import { median } from "./measure.js";
 import type { Peak } from "./peak.js";
-import type { CheckResult, ChildResult, Figure, PeerName, WorkloadName } from "./protocol.js";
+import {
+  type CheckResult,
+  type ChildResult,
+  type Figure,
+  type NodePeerName,
+  type PeerName,
+  type WorkloadName,
+  basePeer,
+  environmentOf,
+  isWasmPeer,
+} from "./protocol.js";
+import type { WasmPeak, WasmPeakRun, WasmVariant } from "./wasm-peak.js";
 
 /** One framework × workload child, as the run records it. */
 export interface RunRecord {
@@ -91,7 +102,32 @@ export function childToRecord(
   };
 }
 
-const TSGRAD: PeerName[] = ["tsgrad-native", "tsgrad-js"];
+/** The WebAssembly peers a tsgrad-wasm configuration is compared with. */
+const WASM_PEERS: readonly NodePeerName[] = ["tfjs-wasm", "jax-js", "jax-js-workers"];
+
+/**
+ * Whether the report divides tsgrad configuration `t` by peer `p` (both as measured in the same
+ * environment, Node or Chromium): the native and JS backends by every other framework, and the
+ * native backend by the JS one (as before the wasm backend existed); the wasm backend by the
+ * WebAssembly peers, by the JS backend it replaces in browsers, and at N threads by itself on
+ * one (its thread scaling).
+ */
+export function compared(t: PeerName, p: PeerName): boolean {
+  if (t === p || environmentOf(t) !== environmentOf(p)) return false;
+  const bt = basePeer(t);
+  const bp = basePeer(p);
+  if (bt === "tsgrad-native" || bt === "tsgrad-js") {
+    return !bp.startsWith("tsgrad") || (bt === "tsgrad-native" && bp === "tsgrad-js");
+  }
+  if (bt === "tsgrad-wasm" || bt === "tsgrad-wasm-1t") {
+    return (
+      WASM_PEERS.includes(bp) ||
+      bp === "tsgrad-js" ||
+      (bt === "tsgrad-wasm" && bp === "tsgrad-wasm-1t")
+    );
+  }
+  return false;
+}
 
 /** Every tsgrad ÷ peer ratio available among one round's figures. */
 function roundRatios(records: RunRecord[]): Omit<Ratio, "rounds">[] {
@@ -99,10 +135,10 @@ function roundRatios(records: RunRecord[]): Omit<Ratio, "rounds">[] {
   for (const r of records) for (const f of r.figures) fig.set(`${r.peer}|${f.name}`, f.median);
   const out: Omit<Ratio, "rounds">[] = [];
   const names = [...new Set(records.flatMap((r) => r.figures.map((f) => f.name)))];
-  for (const t of TSGRAD) {
+  const peers = [...new Set(records.map((r) => r.peer))];
+  for (const t of peers) {
     for (const r of records) {
-      // native ÷ js is reported; its inverse would only repeat it.
-      if (r.peer === t || (t === "tsgrad-js" && r.peer === "tsgrad-native")) continue;
+      if (!compared(t, r.peer)) continue;
       for (const name of names) {
         const a = fig.get(`${t}|${name}`);
         const b = fig.get(`${r.peer}|${name}`);
@@ -187,6 +223,27 @@ export function mergeRounds(rounds: RunRecord[][]): RunRecord[] {
 }
 
 /**
+ * A figure as a share of a peak: the median over rounds of (the round's figure ÷ the peak that
+ * `peakOf` gives for that round and record), so that a slow round is read against its own slow
+ * peak; undefined when any round lacks either.
+ */
+function shareOf(
+  rounds: RunRecord[][],
+  peer: PeerName,
+  figure: string,
+  peakOf: (round: number, r: RunRecord) => number | undefined,
+): number | undefined {
+  if (rounds.length === 0) return undefined;
+  const shares = rounds.map((rs, i) => {
+    const r = rs.find((x) => x.peer === peer && x.status === "ok");
+    const f = r?.figures.find((x) => x.name === figure);
+    const p = r && peakOf(i, r);
+    return p && f ? f.median / p : undefined;
+  });
+  return shares.every((x) => x !== undefined) ? median(shares) : undefined;
+}
+
+/**
  * A figure as a share of the fp32 peak: the median over rounds of (the round's figure ÷ the peak
  * measured in that round), so that a slow round is read against its own slow peak; undefined when
  * any round lacks either.
@@ -197,14 +254,123 @@ export function shareOfPeak(
   peer: PeerName,
   figure: string,
 ): number | undefined {
-  if (peaks.length !== rounds.length || rounds.length === 0) return undefined;
-  const shares = rounds.map((rs, i) => {
+  if (peaks.length !== rounds.length) return undefined;
+  return shareOf(rounds, peer, figure, (i) => {
     const p = peaks[i];
-    const r = rs.find((x) => x.peer === peer && x.status === "ok");
-    const f = r?.figures.find((x) => x.name === figure);
-    return p && "gflops" in p && f ? f.median / p.gflops : undefined;
+    return p && "gflops" in p ? p.gflops : undefined;
   });
-  return shares.every((x) => x !== undefined) ? median(shares) : undefined;
+}
+
+/** The build a wasm peer's products ran in: relaxed SIMD (FMA) or plain SIMD. */
+export function wasmVariantOf(r: RunRecord): WasmVariant {
+  return r.info?.wasmSimd === "relaxed" ? "relaxed" : "simd";
+}
+
+/**
+ * The Wasm SIMD peak a wasm peer's figure is read against: its environment's (Node or
+ * Chromium), of the build it ran, at the threads it used; undefined when not measured.
+ */
+export function wasmPeakFor(
+  runs: readonly WasmPeakRun[] | undefined,
+  r: RunRecord,
+): number | undefined {
+  const run = runs?.find((p) => p.env === environmentOf(r.peer));
+  if (run === undefined || "unavailable" in run) return undefined;
+  const table = run[wasmVariantOf(r)];
+  return typeof table === "string" ? undefined : table[String(r.threadsUsed ?? 1)];
+}
+
+/**
+ * A wasm peer's figure as a share of the Wasm SIMD peak (`wasmPeakFor`) measured in the same
+ * round, the median over rounds; undefined when any round lacks either.
+ */
+export function wasmShareOfPeak(
+  rounds: RunRecord[][],
+  wasmPeaks: readonly (readonly WasmPeakRun[])[],
+  peer: PeerName,
+  figure: string,
+): number | undefined {
+  if (wasmPeaks.length !== rounds.length) return undefined;
+  return shareOf(rounds, peer, figure, (i, r) => wasmPeakFor(wasmPeaks[i], r));
+}
+
+/** The Wasm SIMD peaks of the rounds as a table: environment × build, one column per thread count. */
+function wasmPeakTable(wasmPeaks: readonly (readonly WasmPeakRun[])[], ofRounds: string): string[] {
+  const all = wasmPeaks.flat();
+  if (all.length === 0) return [];
+  const envs = [...new Set(all.map((p) => p.env))];
+  const threads = [
+    ...new Set(
+      all.flatMap((p) =>
+        "unavailable" in p
+          ? []
+          : [p.simd, p.relaxed].flatMap((t) => (typeof t === "string" ? [] : Object.keys(t))),
+      ),
+    ),
+  ].sort((a, b) => Number(a) - Number(b));
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const env of envs) {
+    const runs = all.filter((p) => p.env === env);
+    const missing = runs.find(
+      (p): p is { env: typeof env; unavailable: string } => "unavailable" in p,
+    );
+    if (missing) {
+      notes.push(`  ${env}: unavailable: ${missing.unavailable}`);
+      continue;
+    }
+    const ok = runs.filter((p): p is WasmPeak => !("unavailable" in p));
+    for (const variant of ["simd", "relaxed"] as const) {
+      const tables = ok.map((p) => p[variant]);
+      const why = tables.find((t): t is string => typeof t === "string");
+      if (why !== undefined) {
+        notes.push(`  ${env} ${variant}: ${why}`);
+        continue;
+      }
+      rows.push([
+        env,
+        variant,
+        ...threads.map((n) => {
+          const xs = tables.flatMap((t) =>
+            typeof t === "string" || t[n] === undefined ? [] : [t[n]],
+          );
+          return xs.length > 0 ? fmt(median(xs)) : "";
+        }),
+      ]);
+    }
+  }
+  const engines = [
+    ...new Set(all.flatMap((p) => ("engine" in p ? [`${p.env}: ${p.engine}`] : []))),
+  ];
+  return [
+    `Wasm SIMD peak, 12 f32x4 multiply-add chains per thread (bench/wasm-peak.c), GFLOP/s${ofRounds}`,
+    ...(rows.length > 0 ? [table(["env", "build", ...threads.map((n) => `${n} thr`)], rows)] : []),
+    ...engines.map((e) => `  ${e}`),
+    ...notes,
+    "",
+  ];
+}
+
+/** The few details of a peer's reported configuration that tell how it ran. */
+function configuration(r: RunRecord): string {
+  const i = r.info ?? {};
+  const parts: string[] = [];
+  if (typeof i.variant === "string") parts.push(`wasm build ${i.variant}`);
+  if (typeof i.wasmKernels === "string") {
+    const n = (k: unknown) => (typeof k === "string" && k !== "" ? k.split(" ").length : 0);
+    parts.push(
+      `wasm kernels ${n(i.wasmKernels)}, fused ${n(i.wasmFused)}, optimizer ${n(i.wasmOptimizer)}`,
+    );
+  }
+  if (typeof i.threadsError === "string") parts.push(i.threadsError);
+  if (typeof i.build === "string") parts.push(`${i.build} build`);
+  if (typeof i.wasmSimd === "string" && typeof i.variant !== "string") {
+    parts.push(`products in ${i.wasmSimd} SIMD`);
+  }
+  if (typeof i.workers === "string") parts.push(`workers: ${i.workers}`);
+  if (typeof i.blas === "string") parts.push(`BLAS ${i.blas}`);
+  if (typeof i.isa === "string") parts.push(i.isa);
+  return parts.join("; ");
 }
 
 /**
@@ -217,6 +383,7 @@ export function renderReport(
   peers: readonly PeerName[],
   check: boolean,
   peaks: readonly Peak[] = [],
+  wasmPeaks: readonly (readonly WasmPeakRun[])[] = [],
 ): string {
   const records = mergeRounds(rounds);
   const n = rounds.length;
@@ -236,22 +403,27 @@ export function renderReport(
     const sgemmRounds = rounds.map((rs) => rs.filter((r) => r.workload === "sgemm"));
     const measured = peaks.flatMap((p) => ("gflops" in p ? [p.gflops] : []));
     const useMeasured = measured.length === rounds.length && measured.length > 0;
-    const rows = peers
+    const sgemmRecords = peers
       .map((p) => get(p, "sgemm"))
-      .filter((r): r is RunRecord => r !== undefined)
-      .map((r) => [
-        r.peer + mark(r),
-        String(r.threadsUsed ?? ""),
-        ...sizes.map((n) => {
-          const f = r.figures.find((x) => x.name === `sgemm-${n}`);
-          if (!f) return statusCell(r);
-          const share = useMeasured
+      .filter((r): r is RunRecord => r !== undefined);
+    const anyWasm = sgemmRecords.some((r) => isWasmPeer(r.peer));
+    const rows = sgemmRecords.map((r) => [
+      r.peer + mark(r),
+      String(r.threadsUsed ?? ""),
+      ...(anyWasm ? [isWasmPeer(r.peer) ? wasmVariantOf(r) : ""] : []),
+      ...sizes.map((n) => {
+        const f = r.figures.find((x) => x.name === `sgemm-${n}`);
+        if (!f) return statusCell(r);
+        // A wasm peer against its engine's Wasm SIMD peak; the others against the CPU's.
+        const share = isWasmPeer(r.peer)
+          ? wasmShareOfPeak(sgemmRounds, wasmPeaks, r.peer, f.name)
+          : useMeasured
             ? shareOfPeak(sgemmRounds, peaks, r.peer, f.name)
             : f.median / machine.peakGflops;
-          return `${fmt(f.median)} (${share === undefined ? "?" : fmt(100 * share)}%)`;
-        }),
-        r.maxRssMiB ? fmt(r.maxRssMiB) : "",
-      ]);
+        return `${fmt(f.median)} (${share === undefined ? "?" : fmt(100 * share)}%)`;
+      }),
+      r.maxRssMiB ? fmt(r.maxRssMiB) : "",
+    ]);
     const unavailable = peaks.find((p): p is { unavailable: string } => "unavailable" in p);
     const against = useMeasured
       ? `% of the fp32 FMA peak measured in the same round, ${measured.map(fmt).join(", ")} GFLOP/s`
@@ -259,8 +431,18 @@ export function renderReport(
         (unavailable ? `; measured peak unavailable: ${unavailable.unavailable}` : "");
     out.push(
       `sgemm, float32 C = A·B: GFLOP/s (${against})${ofRounds}`,
-      table(["peer", "thr", ...sizes.map((n) => `n=${n}`), "RSS MiB"], rows),
+      ...(anyWasm
+        ? [
+            'wasm peers (column "wasm": the build their products ran in): % of the Wasm SIMD peak of ' +
+              "their engine and build at their thread count, measured in the same round (below)",
+          ]
+        : []),
+      table(
+        ["peer", "thr", ...(anyWasm ? ["wasm"] : []), ...sizes.map((n) => `n=${n}`), "RSS MiB"],
+        rows,
+      ),
       "",
+      ...wasmPeakTable(wasmPeaks, ofRounds),
     );
   }
 
@@ -294,8 +476,12 @@ export function renderReport(
     const rows = pairs.map((pair) => {
       const [t, p] = pair.split("|") as [PeerName, PeerName];
       const caveat = records.some((r) => r.peer === p && r.caveat);
+      // Peers at different thread counts (tfjs-wasm has one in Node) say so in the label.
+      const thr = (x: PeerName) => records.find((r) => r.peer === x && r.threadsUsed)?.threadsUsed;
+      const [tt, tp] = [thr(t), thr(p)];
+      const threads = tt && tp && tt !== tp ? ` (${tt} vs ${tp} thr)` : "";
       return [
-        `${t} ÷ ${p}${caveat ? "*" : ""}`,
+        `${t} ÷ ${p}${caveat ? "*" : ""}${threads}`,
         ...figs.map((f) => {
           const x = rs.find((r) => r.tsgrad === t && r.peer === p && r.figure === f);
           if (!x) return "";
@@ -323,6 +509,18 @@ export function renderReport(
     out.push("not measured");
     for (const r of missing) out.push(`  ${r.peer} ${r.workload}: ${r.status}: ${r.reason ?? ""}`);
     out.push("");
+  }
+
+  const configured = peers.flatMap((p) => {
+    const r = records.find((x) => x.peer === p && x.status === "ok" && x.info);
+    return r ? [[p, String(r.threadsUsed ?? ""), configuration(r)]] : [];
+  });
+  if (configured.length > 0) {
+    out.push(
+      "configuration each peer reported (threads it computed on, build, kernels)",
+      table(["peer", "thr", "configuration"], configured),
+      "",
+    );
   }
 
   const checks = records.flatMap((r) =>

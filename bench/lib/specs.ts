@@ -3,7 +3,13 @@
  * a layer list (`ModelSpec`) that each peer turns into its own modules, the LSTM LM's sizes, the
  * analytic FLOP counts behind "achieved GFLOP/s", and which peer runs which workload.
  */
-import type { ModelSpec, PeerName, WorkloadName } from "./protocol.js";
+import {
+  type ModelSpec,
+  type PeerName,
+  type WorkloadName,
+  basePeer,
+  environmentOf,
+} from "./protocol.js";
 
 /** One layer of a feed-forward model (PyTorch semantics; NCHW). */
 export type LayerSpec =
@@ -108,21 +114,25 @@ const TFJS_CPU_SLOW =
 
 /** The benchmark matrix. */
 export function support(peer: PeerName, workload: WorkloadName): Support {
+  const base = basePeer(peer);
   if (workload === "sgemm") return { run: "default" };
-  if (peer === "tfjs-cpu") return { run: "optional", why: TFJS_CPU_SLOW };
-  if (workload === "cnn" || peer.startsWith("tsgrad") || peer === "pytorch") {
-    return { run: "default" };
+  if (base === "tfjs-cpu") return { run: "optional", why: TFJS_CPU_SLOW };
+  if (workload === "alexnet") {
+    if (base.startsWith("jax-js")) {
+      return {
+        run: "never",
+        why: "not implemented for jax-js (optional in issue 4; jax-js has no LRN op)",
+      };
+    }
+    if (base === "tfjs-wasm") {
+      return { run: "optional", why: "optional in issue 4 (--all runs it)" };
+    }
+    if (environmentOf(peer) === "chromium") {
+      return {
+        run: "optional",
+        why: "optional in the browser (--all runs it): no other browser peer runs AlexNet by default",
+      };
+    }
   }
-  if (peer === "tfjs-wasm") {
-    return workload === "lstm"
-      ? { run: "default" }
-      : { run: "optional", why: "optional in issue 4 (--all runs it)" };
-  }
-  return {
-    run: "never",
-    why:
-      workload === "alexnet"
-        ? "not implemented for jax-js (optional in issue 4; jax-js has no LRN op)"
-        : "not implemented for jax-js (issue 4 asks for PyTorch and tfjs-wasm as LSTM peers)",
-  };
+  return { run: "default" };
 }

@@ -1,4 +1,7 @@
-/** The interface each Node peer module (tsgrad, tfjs, jax-js) implements for `bench/child.ts`. */
+/**
+ * The interface each JS peer (tsgrad, tfjs, jax-js) implements for `lib/pair.ts`, which a Node
+ * child process (`bench/child.ts`) and a browser Web Worker (`bench/browser/worker.ts`) run.
+ */
 import type { CheckResult, ChildRequest } from "../lib/protocol.js";
 
 export interface PeerSetup {
@@ -20,7 +23,7 @@ export interface Trainer {
   step(): number | Promise<number>;
 }
 
-export interface NodePeer {
+export interface Peer {
   /** Initialise the framework; throw `PeerAbsent` when it cannot run here. */
   setup(req: ChildRequest): Promise<PeerSetup>;
   sgemm(n: number, a: Float32Array, b: Float32Array): Promise<Sgemm>;

@@ -26,7 +26,7 @@ import type {
   TypedArray,
 } from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import type { Tfjs } from "./tfjs.js";
+import type { Tfjs } from "./tfjs-common.js";
 
 function call(
   tf: Tfjs,
