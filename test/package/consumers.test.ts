@@ -150,6 +150,7 @@ function lockedVersion(name: string): string {
 
 interface PackedFile {
   path: string;
+  size: number;
 }
 interface Packed {
   name: string;
@@ -263,6 +264,13 @@ describe("the packed tarballs", () => {
     expect(files.filter((f) => f.startsWith("data/"))).toEqual([]);
     expect(files.filter((f) => f.startsWith("native/build/"))).toEqual([]);
     expect(files.filter((f) => f.endsWith(".tsbuildinfo"))).toEqual([]);
+    // The WebAssembly module ships once, in dist/backends/wasm/binary.js: not in its source (whose
+    // map is of no use: it is generated) nor in its declaration file.
+    expect(files).not.toContain("src/backends/wasm/binary.ts");
+    const dts = packed
+      .find((p) => p.name === "tsgrad")!
+      .files.find((f) => f.path === "dist/backends/wasm/binary.d.ts");
+    expect(dts?.size).toBeLessThan(2000);
   });
 
   test("tsgrad-data: the three data sets", () => {
