@@ -6,6 +6,8 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import * as tg from "../../src/index.js";
+import { WASM_VARIANTS } from "../../src/backends/wasm/binary.js";
+import { WasmRuntime } from "../../src/backends/wasm/runtime.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const hasClang = spawnSync("clang-16", ["--version"]).status === 0;
@@ -68,5 +70,33 @@ describe("tg.wasmBackend", () => {
     expect(() => wasm.setNumThreads(0)).toThrow(
       /setNumThreads: expected a positive integer, got 0/,
     );
+  });
+});
+
+describe("the wasm runtime's worker threads", () => {
+  it("turn a kernel that traps on a worker into an error naming it, and keep serving", async () => {
+    const module = new WebAssembly.Module(Buffer.from(WASM_VARIANTS.simdThreads, "base64"));
+    const rt = new WasmRuntime(module, "simdThreads", ["optim_sgd"], 2, "");
+    for (let t = 0; t < 500 && rt.activeThreads() < 2; t++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(rt.activeThreads()).toBe(2);
+    // SGD over n elements whose second half (worker 1's share) lies past the end of memory:
+    // the calling thread's half is in bounds, the worker's traps.
+    const n = 1024;
+    const p = rt.memory.buffer.byteLength - 4 * (n / 2);
+    const sgd = (ptr: number) => rt.parallel("optim_sgd", [ptr, ptr, 0, n, 0.1, 0, 1, 0, 0]);
+    expect(() => sgd(p)).toThrow(
+      /wasm backend: kernel optim_sgd failed on worker thread 1: optim_sgd: memory access out of bounds/,
+    );
+    // The worker lives on and the next call runs on both threads.
+    rt.reset();
+    const ok = rt.alloc(4 * n);
+    rt.f32().fill(1, ok >> 2, (ok >> 2) + n);
+    sgd(ok);
+    expect(rt.activeThreads()).toBe(2);
+    expect(
+      Array.from(rt.f32().subarray(ok >> 2, (ok >> 2) + n)).every((x) => x === Math.fround(0.9)),
+    ).toBe(true);
   });
 });

@@ -92,6 +92,7 @@ export const wasmBackend: WasmBackend = {
       threadsRunning: rt.activeThreads(),
       singleThreadReason: rt.singleThreadReason,
       memoryBytes: rt.memory.buffer.byteLength,
+      ...(rt.workerError === "" ? {} : { workerError: rt.workerError }),
     };
   },
   ready: () => wasmSettled(PARALLEL_KERNELS),

@@ -32,8 +32,14 @@ const DONE = 1;
 const TASK = 2;
 const COUNT = 3;
 const ARGC = 4;
-/** Word READY + tid is set by worker tid once it waits for tasks. */
+/** Set to the tid of a worker whose kernel threw (a trap), 0 otherwise; then FAULT_LEN, the message's bytes. */
+const FAULT = 5;
+const FAULT_LEN = 6;
+/** Word READY + tid is 1 while worker tid waits for tasks; 2 once it has exited. */
 const READY = 8;
+/** Where a faulting worker leaves its message (UTF-8), and its room. */
+const FAULT_TEXT = 1024;
+const FAULT_ROOM = 2048;
 const ARGS_OFFSET = 64; // bytes: the arguments, as float64
 const MAX_ARGS = 32;
 /** Below this much work (about 100 µs of it) a call stays on the calling thread. */
@@ -105,6 +111,16 @@ function start(init) {
   instance.exports.__stack_pointer.value = stackTop;
   const c = new Int32Array(memory.buffer, control, ${CONTROL_BYTES / 4});
   const args = new Float64Array(memory.buffer, control + ${ARGS_OFFSET}, ${MAX_ARGS});
+  // Should this thread end for any reason, the caller must not wait for it: mark it gone and
+  // count it done.
+  const gone = () => {
+    Atomics.store(c, ${READY} + tid, 2);
+    Atomics.add(c, ${DONE}, 1);
+    Atomics.notify(c, ${DONE});
+  };
+  if (typeof process === "object") process.on("exit", gone);
+  const fns = names.map((name) => instance.exports[name]);
+  const byArity = [];
   let gen = Atomics.load(c, ${GEN});
   Atomics.store(c, ${READY} + tid, 1);
   for (;;) {
@@ -114,14 +130,41 @@ function start(init) {
     if (task < 0) return;
     const n = c[${COUNT}];
     if (tid >= n) continue;
-    const a = Array.from(args.subarray(0, c[${ARGC}]));
-    instance.exports[names[task]](...a, tid, n);
+    try {
+      // No allocation per call: this thread never returns to its event loop, so it should make
+      // no garbage for a collector that may not get the tasks it posts to run. One argument
+      // array per arity, reused.
+      const argc = c[${ARGC}];
+      const a = (byArity[argc] ??= new Array(argc + 2));
+      for (let i = 0; i < argc; i++) a[i] = args[i];
+      a[argc] = tid;
+      a[argc + 1] = n;
+      fns[task].apply(null, a);
+    } catch (e) {
+      // A trap (out-of-bounds access, say): report it through the control block, where the
+      // caller, blocked in Atomics.wait, reads it, and go on serving.
+      if (Atomics.compareExchange(c, ${FAULT}, 0, tid) === 0) {
+        const text = new TextEncoder().encode(names[task] + ": " + String(e && e.message || e));
+        const room = new Uint8Array(memory.buffer, control + ${FAULT_TEXT}, ${FAULT_ROOM});
+        const len = Math.min(text.length, ${FAULT_ROOM});
+        room.set(text.subarray(0, len));
+        Atomics.store(c, ${FAULT_LEN}, len);
+      }
+    }
     if (Atomics.add(c, ${DONE}, 1) + 1 === n - 1) Atomics.notify(c, ${DONE});
   }
 }
 if (typeof process === "object" && typeof process.getBuiltinModule === "function") {
   const { parentPort } = process.getBuiltinModule("worker_threads");
-  parentPort.once("message", start);
+  parentPort.once("message", (init) => {
+    try {
+      start(init);
+    } catch (e) {
+      // Instantiation failed: never ready, so no call counts on this thread.
+      process.exitCode = 1;
+      throw e;
+    }
+  });
 } else {
   self.onmessage = (e) => start(e.data);
 }
@@ -178,6 +221,8 @@ export class WasmRuntime {
   private view: { buffer: ArrayBufferLike; f32: Float32Array; i32: Int32Array; u8: Uint8Array };
   private readonly taskIndex: Map<string, number>;
   private threads: number;
+  /** Why a worker thread stopped, if one did ("" otherwise). */
+  workerError = "";
   private readonly spinWait: boolean;
 
   /**
@@ -323,13 +368,56 @@ export class WasmRuntime {
     Atomics.store(c, base + DONE, 0);
     Atomics.add(c, base + GEN, 1);
     Atomics.notify(c, base + GEN);
-    fn(...args, 0, n);
+    // This thread's share may trap too; the workers must still finish theirs before the next
+    // call reuses the control block.
+    let failure: { error: unknown } | null = null;
+    try {
+      fn(...args, 0, n);
+    } catch (error) {
+      failure = { error };
+    }
     for (
       let done = Atomics.load(c, base + DONE);
       done < n - 1;
       done = Atomics.load(c, base + DONE)
     ) {
       if (!this.spinWait) Atomics.wait(c, base + DONE, done);
+    }
+    if (failure !== null) {
+      Atomics.store(c, base + FAULT, 0);
+      throw failure.error;
+    }
+    this.checkWorkers(name, n);
+  }
+
+  /**
+   * After a parallel call: a worker whose kernel trapped, or that exited during the call, made
+   * its share wrong. Say so (a worker that exited takes no further calls: `activeThreads` stops
+   * below it).
+   */
+  private checkWorkers(name: string, n: number): void {
+    const c = this.i32();
+    const base = this.control >> 2;
+    const tid = Atomics.load(c, base + FAULT);
+    if (tid !== 0) {
+      const len = Atomics.load(c, base + FAULT_LEN);
+      const text = new TextDecoder().decode(
+        new Uint8Array(this.memory.buffer, this.control + FAULT_TEXT, len).slice(),
+      );
+      Atomics.store(c, base + FAULT_LEN, 0);
+      Atomics.store(c, base + FAULT, 0);
+      throw new TsgradError(
+        "wasm backend",
+        `kernel ${name} failed on worker thread ${tid}: ${text}`,
+      );
+    }
+    for (let t = 1; t < n; t++) {
+      if (Atomics.load(c, base + READY + t) === 2) {
+        throw new TsgradError(
+          "wasm backend",
+          `worker thread ${t} exited during kernel ${name}; later calls run without it`,
+        );
+      }
     }
   }
 
@@ -341,8 +429,14 @@ export class WasmRuntime {
       } catch {
         return; // no workers here: the calls run on this thread alone
       }
-      // A worker that fails never sets its ready flag: calls then stop below its tid.
-      w.onError(() => {});
+      // A worker that fails to start never sets its ready flag: calls then stop below its tid. One
+      // that fails later (its heap exhausted, say) is marked gone, so that later calls run
+      // without it, and the reason is kept for tg.info().
+      const tid = i + 1;
+      w.onError((message) => {
+        this.workerError ||= `worker thread ${tid}: ${message}`;
+        Atomics.store(this.i32(), (this.control >> 2) + READY + tid, 2);
+      });
       w.post({
         module,
         memory: this.memory,
