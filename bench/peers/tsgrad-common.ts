@@ -24,6 +24,29 @@ const THREAD_START_TIMEOUT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * One layer of a bench model spec (`lib/specs.ts`) as a `tg.nn` module; also used by the wasm
+ * backend's memory test, which trains the bench CNN.
+ */
+export function specLayer(tg: Tsgrad, l: LayerSpec): TG.nn.Layer {
+  switch (l.kind) {
+    case "conv":
+      return new tg.nn.Conv2d(l.in, l.out, l.k, { padding: l.pad });
+    case "relu":
+      return new tg.nn.ReLU();
+    case "maxpool":
+      return new tg.nn.MaxPool2d(l.k, { stride: l.stride });
+    case "lrn":
+      return new tg.nn.LocalResponseNorm(l.size, l.alpha, l.beta, l.k);
+    case "dropout":
+      return new tg.nn.Dropout(l.p);
+    case "flatten":
+      return new tg.nn.Flatten();
+    case "linear":
+      return new tg.nn.Linear(l.in, l.out);
+  }
+}
+
 export function tsgradPeer(tg: Tsgrad): Peer {
   async function selectBackend(req: ChildRequest): Promise<PeerSetup> {
     const base = basePeer(req.peer);
@@ -87,24 +110,7 @@ export function tsgradPeer(tg: Tsgrad): Peer {
     info.wasmOptimizer = Object.keys(wasm.optimizer).join(" ");
   }
 
-  function layer(l: LayerSpec): TG.nn.Layer {
-    switch (l.kind) {
-      case "conv":
-        return new tg.nn.Conv2d(l.in, l.out, l.k, { padding: l.pad });
-      case "relu":
-        return new tg.nn.ReLU();
-      case "maxpool":
-        return new tg.nn.MaxPool2d(l.k, { stride: l.stride });
-      case "lrn":
-        return new tg.nn.LocalResponseNorm(l.size, l.alpha, l.beta, l.k);
-      case "dropout":
-        return new tg.nn.Dropout(l.p);
-      case "flatten":
-        return new tg.nn.Flatten();
-      case "linear":
-        return new tg.nn.Linear(l.in, l.out);
-    }
-  }
+  const layer = (l: LayerSpec) => specLayer(tg, l);
 
   function optimizer(params: TG.Tensor[], spec: ModelSpec["optimizer"]): TG.optim.Optimizer {
     return spec.kind === "adam"

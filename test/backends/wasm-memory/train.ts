@@ -9,7 +9,8 @@
  */
 import * as tg from "../../../src/index.js";
 import { syntheticBatch } from "../../../bench/lib/measure.js";
-import { cnnSpec, type LayerSpec } from "../../../bench/lib/specs.js";
+import { cnnSpec } from "../../../bench/lib/specs.js";
+import { specLayer } from "../../../bench/peers/tsgrad-common.js";
 
 const [steps, warmup, every, batch] = process.argv.slice(2).map(Number) as [
   number,
@@ -21,29 +22,11 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --expose-gc");
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** The bench CNN's layers as tg.nn modules (as the bench's tsgrad peer builds them). */
-function layer(l: LayerSpec): tg.nn.Layer {
-  switch (l.kind) {
-    case "conv":
-      return new tg.nn.Conv2d(l.in, l.out, l.k, { padding: l.pad });
-    case "relu":
-      return new tg.nn.ReLU();
-    case "maxpool":
-      return new tg.nn.MaxPool2d(l.k, { stride: l.stride });
-    case "flatten":
-      return new tg.nn.Flatten();
-    case "linear":
-      return new tg.nn.Linear(l.in, l.out);
-    default:
-      throw new Error(`the bench CNN has no ${l.kind} layer`);
-  }
-}
-
 tg.setBackend("wasm");
 const spec = cnnSpec();
 if (spec.optimizer.kind !== "adam") throw new Error("the bench CNN trains with Adam");
 tg.manualSeed(0);
-const net = new tg.nn.Sequential(...spec.layers.map(layer));
+const net = new tg.nn.Sequential(...spec.layers.map((l) => specLayer(tg, l)));
 net.train();
 const opt = new tg.optim.Adam(net.parameters(), { lr: spec.optimizer.lr });
 const [c, h, w] = spec.input;
