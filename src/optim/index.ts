@@ -43,6 +43,7 @@ export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from "./plateau.js";
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from "./clip.js";
 export {
   jsOptimizerKernels,
+  adamStepConstants,
   runOptimizerKernel,
   type FloatArray,
   type OptimizerKernels,

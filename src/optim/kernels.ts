@@ -112,6 +112,32 @@ function jsSgd(p: FloatArray, g: FloatArray, buf: FloatArray | null, h: SgdKerne
   }
 }
 
+/**
+ * Adam's per-step constants, computed once here for every backend (the fast kernels take them as
+ * arguments), so that all of them update with the same numbers as this reference.
+ *
+ * @example
+ * const c = tg.optim.adamStepConstants({ lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+ *   weightDecay: 0, step: 1, maximize: false, decoupledWeightDecay: false });
+ * console.log(c.stepSize.toFixed(3)); // "1.000"
+ */
+export function adamStepConstants(h: AdamKernelHyper): {
+  shrink: number;
+  stepSize: number;
+  bc2Sqrt: number;
+  c1: number;
+  c2: number;
+} {
+  const { lr, beta1, beta2, weightDecay: wd, step } = h;
+  return {
+    shrink: 1 - lr * wd,
+    stepSize: lr / (1 - beta1 ** step),
+    bc2Sqrt: Math.sqrt(1 - beta2 ** step),
+    c1: 1 - beta1,
+    c2: 1 - beta2,
+  };
+}
+
 function jsAdam(
   p: FloatArray,
   g: FloatArray,
@@ -120,13 +146,9 @@ function jsAdam(
   vmax: FloatArray | null,
   h: AdamKernelHyper,
 ): void {
-  const { lr, beta1, beta2, eps, weightDecay: wd, step, maximize } = h;
+  const { beta1, beta2, eps, weightDecay: wd, maximize } = h;
   const decoupled = h.decoupledWeightDecay;
-  const shrink = 1 - lr * wd;
-  const stepSize = lr / (1 - beta1 ** step);
-  const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
-  const c1 = 1 - beta1;
-  const c2 = 1 - beta2;
+  const { shrink, stepSize, bc2Sqrt, c1, c2 } = adamStepConstants(h);
   const n = p.length;
   // AdamW multiplies by (1 − lr·wd) even when wd is 0 (a no-op), so this only skips a no-op.
   if (decoupled && shrink !== 1) for (let i = 0; i < n; i++) p[i] = p[i]! * shrink;

@@ -12,6 +12,7 @@ import type {
   RmspropKernelHyper,
   SgdKernelHyper,
 } from "../../optim/kernels.js";
+import { adamStepConstants } from "../../optim/kernels.js";
 import { TsgradError } from "../../tensor/errors.js";
 import type { NativeAddon } from "./loader.js";
 
@@ -76,17 +77,17 @@ export function nativeOptimizer(addon: NativeAddon): NativeOptimizerKernels {
       if (!f32("adam", ["param", "grad", "expAvg", "expAvgSq", "maxExpAvgSq"], p, g, m, v, vmax)) {
         return false;
       }
-      const { lr, beta1, beta2, eps, weightDecay: wd, step } = hy;
+      const c = adamStepConstants(hy);
       h.set([
-        1 - lr * wd,
-        lr / (1 - beta1 ** step),
-        Math.sqrt(1 - beta2 ** step),
-        beta1,
-        beta2,
-        1 - beta1,
-        1 - beta2,
-        eps,
-        wd,
+        c.shrink,
+        c.stepSize,
+        c.bc2Sqrt,
+        hy.beta1,
+        hy.beta2,
+        c.c1,
+        c.c2,
+        hy.eps,
+        hy.weightDecay,
         +hy.decoupledWeightDecay,
         +hy.maximize,
       ]);

@@ -12,6 +12,7 @@ import type {
   RmspropKernelHyper,
   SgdKernelHyper,
 } from "../../optim/kernels.js";
+import { adamStepConstants } from "../../optim/kernels.js";
 import { TsgradError } from "../../tensor/errors.js";
 import type { WasmRuntime } from "./runtime.js";
 
@@ -111,23 +112,22 @@ export function wasmOptimizer(rt: WasmRuntime): Partial<OptimizerKernels> {
     ) {
       const names = ["param", "grad", "expAvg", "expAvgSq", "maxExpAvgSq"];
       if (!f32("adam", names, [p, g, m, v, vmax])) return false;
-      const { lr, beta1, beta2, eps, weightDecay: wd, step } = h;
       const flags = (h.maximize ? MAXIMIZE : 0) | (h.decoupledWeightDecay ? DECOUPLED : 0);
-      // The step-dependent constants exactly as the reference computes them.
+      const c = adamStepConstants(h);
       return update(
         "optim_adam",
         [p, g, m, v, vmax],
         [true, false, true, true, true],
         [
-          1 - lr * wd,
-          lr / (1 - beta1 ** step),
-          Math.sqrt(1 - beta2 ** step),
-          beta1,
-          beta2,
-          1 - beta1,
-          1 - beta2,
-          eps,
-          wd,
+          c.shrink,
+          c.stepSize,
+          c.bc2Sqrt,
+          h.beta1,
+          h.beta2,
+          c.c1,
+          c.c2,
+          h.eps,
+          h.weightDecay,
           flags,
         ],
       );
