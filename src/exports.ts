@@ -91,6 +91,7 @@ export {
   contiguous,
   cast,
   sumTo,
+  std,
 } from "./ops/ops.js";
 export { variance as var } from "./ops/ops.js";
 export {

@@ -263,7 +263,11 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): Decode
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    // ignoreBOM keeps a leading byte-order mark in the text (the default strips it), so a header
+    // that starts with one fails the "{" check below, as the reference reader rejects it.
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      bytes.subarray(8, 8 + n),
+    );
   } catch {
     return fail("header is not valid UTF-8");
   }

@@ -81,13 +81,20 @@ export function logSigmoid(x: Tensor): Tensor {
 }
 
 /**
- * log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which neither overflows nor loses small values.
+ * log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which does not overflow. Its gradient is σ(x)
+ * everywhere, 0.5 at 0 as in PyTorch.
  *
  * @example
  * console.log(tg.F.softplus(tg.tensor([0, 1000])).toArray()); // [0.6931471824645996, 1000]
  */
 export function softplus(x: Tensor): Tensor {
-  return ops.add(ops.relu(x), ops.log(ops.add(ops.exp(ops.neg(ops.abs(x))), 1)));
+  // max(x, 0) and |x| as selects on x > 0, not relu and abs, whose gradients at 0 are both 0:
+  // that gave softplus'(0) = 0 and no gradient to a zero-initialised classifier's negatives.
+  // Here the x ≤ 0 side owns 0: d/dx = 0 + σ(0)·1 = 0.5.
+  const pos = ops.cmp("gt", x, 0);
+  const max0 = ops.where(pos, x, 0);
+  const abs = ops.where(pos, x, ops.neg(x));
+  return ops.add(max0, ops.log(ops.add(ops.exp(ops.neg(abs)), 1)));
 }
 
 // ------------------------------------------------------------------ layers
@@ -106,6 +113,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       `input ${fmtShape(x.shape)} does not match weight ${fmtShape(weight.shape)} ([out, in])`,
     );
   }
+  checkVector("linear", "bias", bias, weight.shape[0]!, "output");
   const y = ops.matmul(x, ops.transpose(weight, 0, 1));
   return bias ? ops.add(y, bias) : y;
 }
@@ -215,10 +223,18 @@ export function avgPool2d(
   }
   if (opts.ceilMode) throw new TsgradError("avgPool2d", "ceilMode is not supported");
   const [kh, kw] = pair(kernelSize);
+  const padding = pair(opts.padding ?? 0);
+  // PyTorch's limit, as for max pooling: a wider pad makes windows of padding only.
+  if (padding[0] > kh / 2 || padding[1] > kw / 2) {
+    throw new TsgradError(
+      "avgPool2d",
+      `padding ${fmtShape(padding)} must be at most half the kernel ${fmtShape([kh, kw])}`,
+    );
+  }
   const c = x.shape[1]!;
   const conv = {
     stride: pair(opts.stride ?? [kh, kw]),
-    padding: pair(opts.padding ?? 0),
+    padding,
     dilation: pair(opts.dilation ?? 1),
     groups: c,
   };
@@ -287,6 +303,9 @@ export function localResponseNorm(
   if (x.ndim < 3) {
     throw new TsgradError("localResponseNorm", `expected [N, C, ...], got ${fmtShape(x.shape)}`);
   }
+  if (!Number.isInteger(size) || size < 1) {
+    throw new TsgradError("localResponseNorm", `size must be a positive integer, got ${size}`);
+  }
   return fused("localResponseNorm", [x], { size, alpha, beta, k }, ([t], p) => {
     const xs = t!;
     const [n, c] = [xs.shape[0]!, xs.shape[1]!];
@@ -328,6 +347,19 @@ export function layerNorm(
       "layerNorm",
       `normalized shape ${fmtShape(normalizedShape)} does not end input shape ${fmtShape(x.shape)}`,
     );
+  }
+  // PyTorch's rule: an affine weight or bias has exactly the normalized shape. Broadcasting a
+  // smaller one would be a silent misuse (and a fused kernel reads d values from each).
+  for (const [name, t] of [
+    ["weight", weight],
+    ["bias", bias],
+  ] as const) {
+    if (t && (t.ndim !== k || t.shape.some((d, i) => d !== normalizedShape[i]))) {
+      throw new TsgradError(
+        "layerNorm",
+        `${name} shape ${fmtShape(t.shape)} must equal the normalized shape ${fmtShape(normalizedShape)}`,
+      );
+    }
   }
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return fused("layerNorm", inputs, { k, eps, hasWeight: !!weight, hasBias: !!bias }, (ts, p) => {
@@ -371,6 +403,10 @@ export function batchNorm(
     throw new TsgradError("batchNorm", `expected [N, C, ...], got ${fmtShape(x.shape)}`);
   }
   const c = x.shape[1]!;
+  checkVector("batchNorm", "runningMean", runningMean, c, "channel");
+  checkVector("batchNorm", "runningVar", runningVar, c, "channel");
+  checkVector("batchNorm", "weight", weight, c, "channel");
+  checkVector("batchNorm", "bias", bias, c, "channel");
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
   const bshape = x.shape.map((d, i) => (i === 1 ? c : 1));
   let mu: Tensor;
@@ -451,11 +487,27 @@ export function embedding(ids: Tensor, weight: Tensor, paddingIdx?: number): Ten
   if (weight.ndim !== 2) {
     throw new TsgradError("embedding", `weight must be [V, D], got ${fmtShape(weight.shape)}`);
   }
+  const v = weight.shape[0]!;
+  const idData = ids.dataSync();
+  for (let i = 0; i < idData.length; i++) {
+    const id = idData[i]!;
+    if (id < 0 || id >= v) {
+      throw new TsgradError("embedding", `id ${id} is out of range for ${v} embeddings`);
+    }
+  }
   const flat = ops.reshape(ids, [-1]);
   let rows = ops.indexSelect(weight, 0, flat);
-  // As PyTorch: the padding row is looked up like any other but receives no gradient.
+  // As PyTorch: the padding row is looked up like any other but receives no gradient; a
+  // negative index counts from the end.
   if (paddingIdx !== undefined) {
-    rows = ops.where(ops.unsqueeze(ops.cmp("ne", flat, paddingIdx), 1), rows, rows.detach());
+    if (!Number.isInteger(paddingIdx) || paddingIdx < -v || paddingIdx >= v) {
+      throw new TsgradError(
+        "embedding",
+        `paddingIdx ${paddingIdx} is out of range for ${v} embeddings (expected an integer in [${-v}, ${v}))`,
+      );
+    }
+    const pad = paddingIdx < 0 ? paddingIdx + v : paddingIdx;
+    rows = ops.where(ops.unsqueeze(ops.cmp("ne", flat, pad), 1), rows, rows.detach());
   }
   return ops.reshape(rows, [...ids.shape, weight.shape[1]!]);
 }
@@ -470,6 +522,19 @@ export function oneHot(ids: Tensor, numClasses: number, dtype: DType = "int32"):
   if (ids.dtype !== "int32") throw new TsgradError("oneHot", `ids must be int32, got ${ids.dtype}`);
   checkTargets("oneHot", ids, numClasses);
   return ops.cmp("eq", ops.unsqueeze(ids, -1), arange(numClasses)).to(dtype);
+}
+
+/** A per-class (per-channel…) tensor must be 1-D with one entry per `what`, `n` of them. */
+function checkVector(
+  op: string,
+  name: string,
+  t: Tensor | null | undefined,
+  n: number,
+  what: string,
+): void {
+  if (t && (t.ndim !== 1 || t.shape[0] !== n)) {
+    throw new TsgradError(op, `${name} shape ${fmtShape(t.shape)} must be [${n}]: one per ${what}`);
+  }
 }
 
 function checkTargets(op: string, target: Tensor, numClasses: number, ignoreIndex?: number): void {
@@ -497,7 +562,8 @@ export interface CrossEntropyOptions {
 /**
  * Cross-entropy between logits [N, C] (or [N, C, d1, …]) and either int32 class indices [N, …] or
  * class probabilities shaped like the logits — torch.nn.functional.cross_entropy, including
- * `ignoreIndex`, `labelSmoothing` and class `weight`. With every target ignored, the mean is 0.
+ * `ignoreIndex`, `labelSmoothing` and class `weight`. With every target ignored, the mean is NaN
+ * (as in PyTorch: 0 / 0 weight) and its gradient 0.
  *
  * @example
  * const logits = tg.tensor([[2, 0, 0], [0, 3, 0]]);
@@ -527,14 +593,9 @@ export function crossEntropy(
   // Move classes last and flatten: logits [M, C].
   const perm = [...input.shape.keys()].filter((i) => i !== cAxis).concat([cAxis]);
   const logits = ops.reshape(ops.permute(input, perm), [-1, C]);
+  checkVector("crossEntropy", "weight", weight, C, "class");
   const logp = ops.logSoftmax(logits, 1);
   const w = weight ? ops.reshape(weight.to(input.dtype), [1, C]) : null;
-  if (weight && (weight.ndim !== 1 || weight.shape[0] !== C)) {
-    throw new TsgradError(
-      "crossEntropy",
-      `weight ${fmtShape(weight.shape)} does not match ${C} classes`,
-    );
-  }
 
   if (isFloating(target.dtype)) {
     if (
@@ -593,7 +654,7 @@ export function crossEntropy(
   }
   if (reduction === "none") return ops.reshape(loss, expected);
   if (reduction === "sum") return loss.sum();
-  return ops.div(loss.sum(), ops.maximum(ew.sum(), w ? 1e-12 : 1));
+  return weightedMean(loss, ew.sum());
 }
 
 /**
@@ -622,6 +683,7 @@ export function nllLoss(
     );
   }
   const C = logp.shape[1]!;
+  checkVector("nllLoss", "weight", weight, C, "class");
   checkTargets("nllLoss", target, C, ignoreIndex);
   const valid = ops.cmp("ne", target, ignoreIndex);
   const safeT = ops.where(valid, target, 0);
@@ -631,7 +693,17 @@ export function nllLoss(
   const loss = ops.mul(ops.neg(picked), ew);
   if (reduction === "none") return loss;
   if (reduction === "sum") return loss.sum();
-  return ops.div(loss.sum(), ops.maximum(ew.sum(), weight ? 1e-12 : 1));
+  return weightedMean(loss, ew.sum());
+}
+
+/**
+ * Σ loss / Σ weights: the "mean" reduction of PyTorch's nll_loss and cross_entropy, whose
+ * denominator counts only the targets not ignored (times their class weights). When none counts
+ * — every target ignored — it is NaN, as in PyTorch, and its gradient is 0 rather than 0/0.
+ */
+function weightedMean(loss: Tensor, total: Tensor): Tensor {
+  const none = ops.cmp("eq", total, 0);
+  return ops.where(none, NaN, ops.div(loss.sum(), ops.where(none, 1, total)));
 }
 
 /**
@@ -715,11 +787,13 @@ export function scaledDotProductAttention(
   let scores = ops.mul(ops.matmul(q, ops.transpose(k, -2, -1)), scale);
   const [lq, lk] = [q.shape[q.ndim - 2]!, k.shape[k.ndim - 2]!];
   if (opts.isCausal) {
-    // Query i may attend keys j <= i (aligned to the end when lk > lq, as for cached keys).
+    // Query i may attend keys j <= i: PyTorch's ones(Lq, Lk).tril(), aligned at the top left,
+    // so every query sees key 0 whatever Lq and Lk are (queries after cached keys need an
+    // explicit attnMask, as in PyTorch).
     const allowed = ops.cmp(
       "le",
       ops.reshape(arange(lk), [1, lk]),
-      ops.add(ops.reshape(arange(lq), [lq, 1]), lk - lq),
+      ops.reshape(arange(lq), [lq, 1]),
     );
     scores = ops.where(allowed, scores, -Infinity);
   }

@@ -45,7 +45,8 @@ export class Linear extends Layer {
   ) {
     super();
     this.weight = Parameter(kaimingUniform_(zeros([outFeatures, inFeatures]), { a: Math.sqrt(5) }));
-    const bound = 1 / Math.sqrt(inFeatures);
+    // PyTorch's bound, 0 when there are no inputs (1/√0 would fill the bias with NaN).
+    const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0;
     this.bias =
       opts.bias === false ? null : Parameter(uniform_(zeros([outFeatures]), -bound, bound));
   }
@@ -93,7 +94,8 @@ export class Conv2d extends Layer {
     this.weight = Parameter(
       kaimingUniform_(zeros([outChannels, inChannels / groups, kh, kw]), { a: Math.sqrt(5) }),
     );
-    const bound = 1 / Math.sqrt((inChannels / groups) * kh * kw);
+    const fanIn = (inChannels / groups) * kh * kw;
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
     this.bias =
       opts.bias === false ? null : Parameter(uniform_(zeros([outChannels]), -bound, bound));
   }

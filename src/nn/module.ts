@@ -5,6 +5,7 @@
  * modules — so state-dict names are the PyTorch-style dotted paths `features.0.weight`.
  */
 import { noGrad } from "../tensor/autograd.js";
+import { isFloating } from "../tensor/dtype.js";
 import { TsgradError, fmtShape } from "../tensor/errors.js";
 import { Tensor } from "../tensor/tensor.js";
 
@@ -191,6 +192,13 @@ export abstract class Module {
       const s = state[k];
       if (s && (s.shape.length !== t.shape.length || s.shape.some((d, i) => d !== t.shape[i]))) {
         problems.push(`${k}: checkpoint has ${fmtShape(s.shape)}, model has ${fmtShape(t.shape)}`);
+      }
+      // Values are cast to the model's dtype, as PyTorch's copy_ does (float64 weights into
+      // float32, a count written as a float into an int32 buffer) — except integers or bools
+      // into a floating tensor: ids or a mask where the model keeps weights is not the same
+      // quantity, and casting it would load nonsense silently.
+      if (s && isFloating(t.dtype) && !isFloating(s.dtype)) {
+        problems.push(`${k}: checkpoint has ${s.dtype}, model has ${t.dtype}`);
       }
     }
     if (problems.length) {

@@ -324,6 +324,27 @@ export function variance(
 }
 
 /**
+ * Standard deviation, √variance. Where it is 0 (a constant slice) the gradient is 0, as in
+ * PyTorch, not the 0·∞ = NaN that differentiating √ at 0 would give.
+ *
+ * @example
+ * const x = tg.tensor([2, 2, 2], { requiresGrad: true });
+ * tg.std(x).backward();
+ * console.log(x.grad!.toArray()); // [0, 0, 0]
+ */
+export function std(
+  x: Tensor,
+  dim?: number | readonly number[],
+  keepdim = false,
+  correction = 1,
+): Tensor {
+  const v = variance(x, dim, keepdim, correction);
+  const zero = cmp("eq", v, 0);
+  // √ runs on 1 where v = 0, so its gradient there is finite and the outer select zeroes it.
+  return where(zero, 0, sqrt(where(zero, 1, v)));
+}
+
+/**
  * Maximum over `dim` (all axes when omitted); tied maxima share the gradient equally.
  *
  * @example
@@ -356,8 +377,15 @@ export function amin(x: Tensor, dim?: number | readonly number[], keepdim = fals
  * console.log(tg.argmax(tg.tensor([[1, 5], [7, 2]]), 1).toArray()); // [1, 0]
  */
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
-  if (dim === undefined) return run("argmax", [reshape(x, [-1])], { axis: 0, keepdim: false });
+  if (dim === undefined) {
+    if (x.size === 0) {
+      throw new TsgradError("argmax", `an empty tensor ${fmtShape(x.shape)} has no maximum`);
+    }
+    return run("argmax", [reshape(x, [-1])], { axis: 0, keepdim: false });
+  }
   const axis = normAxis("argmax", dim, x.ndim);
+  // A scalar is its own maximum, at index 0 (PyTorch's answer for dim 0 or -1).
+  if (x.ndim === 0) return scalar(0, "int32");
   if (x.shape[axis] === 0) {
     throw new TsgradError(
       "argmax",
@@ -375,6 +403,31 @@ export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
  */
 export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
   return argmax(neg(x.dtype === "bool" ? x.to("int32") : x), dim, keepdim);
+}
+
+/**
+ * The maximum (or minimum) along `dim` and the index it was taken from — the first where tied, a
+ * NaN where there is one — as torch.max(x, dim) / torch.min(x, dim). The values are gathered at
+ * those indices, so the gradient goes to the selected element alone (amax shares it among ties).
+ *
+ * @example
+ * // Tensor.max(dim) and Tensor.min(dim) are this.
+ * const { values, indices } = tg.tensor([[3, 3, 1]]).max(1);
+ * console.log(values.toArray(), indices.toArray()); // [3] [0]
+ */
+export function extremeAlong(
+  x: Tensor,
+  dim: number,
+  which: "max" | "min",
+  keepdim = false,
+): { values: Tensor; indices: Tensor } {
+  const axis = normAxis(which, dim, x.ndim);
+  if (x.ndim === 0) return { values: reshape(x, []), indices: scalar(0, "int32") };
+  const indices = (which === "max" ? argmax : argmin)(x, axis, true);
+  const values = gather(x, axis, indices);
+  return keepdim
+    ? { values, indices }
+    : { values: squeeze(values, axis), indices: squeeze(indices, axis) };
 }
 
 /**
@@ -417,9 +470,12 @@ export function softmax(x: Tensor, dim: number): Tensor {
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const xf = x.to(floatDtype(x.dtype));
   const axis = normAxis("logSoftmax", dim, xf.ndim);
-  return fused("logSoftmax", [xf], { axis }, ([t], p) => [
-    sub(t!, logsumexp(t!, p.axis, true)),
-  ])[0]!;
+  return fused("logSoftmax", [xf], { axis }, ([t], p) => {
+    // (x - m) - log Σ exp(x - m), m the row's maximum, as PyTorch computes it: a row holding +inf
+    // (or only -inf) is NaN throughout, as its softmax is, rather than -inf beside a NaN.
+    const s = sub(t!, amax(t!, p.axis, true).detach());
+    return [sub(s, log(sum(exp(s), p.axis, true)))];
+  })[0]!;
 }
 
 // ------------------------------------------------------------------ movement
@@ -587,7 +643,8 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
     if (!(splitSize > 0)) {
       throw new TsgradError("split", `split size must be positive, got ${splitSize}`);
     }
-    sizes = [];
+    // An empty axis still gives one (empty) piece, as torch.split does.
+    sizes = n === 0 ? [0] : [];
     for (let s = 0; s < n; s += splitSize) sizes.push(Math.min(splitSize, n - s));
   } else {
     sizes = [...splitSize];
@@ -613,8 +670,14 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
  * console.log(tg.chunk(tg.arange(6), 3).map((t) => t.size)); // [2, 2, 2]
  */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
-  const n = x.shape[normAxis("chunk", dim, x.ndim)]!;
-  return split(x, Math.max(1, Math.ceil(n / chunks)), dim);
+  if (!Number.isInteger(chunks) || chunks < 1) {
+    throw new TsgradError("chunk", `chunks must be a positive integer, got ${chunks}`);
+  }
+  const d = normAxis("chunk", dim, x.ndim);
+  const n = x.shape[d]!;
+  // An empty axis gives `chunks` empty pieces, as torch.chunk does.
+  if (n === 0) return Array.from({ length: chunks }, () => narrow(x, d, 0, 0));
+  return split(x, Math.ceil(n / chunks), d);
 }
 
 /**
@@ -794,9 +857,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       `both operands need at least 1 dimension, got ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`,
     );
   }
-  const dt = promoteTypes(a.dtype, b.dtype);
-  if (!isFloating(dt)) {
-    throw new TsgradError("matmul", `expected floating tensors, got ${a.dtype} @ ${b.dtype}`);
+  // No promotion, as in PyTorch: a float32 × int32 product is almost always a mistake (ids that
+  // should have gone through an embedding), so it is an error rather than a silent cast.
+  if (!isFloating(a.dtype) || a.dtype !== b.dtype) {
+    throw new TsgradError(
+      "matmul",
+      `expected floating tensors of one dtype, got ${a.dtype} @ ${b.dtype}`,
+    );
   }
   const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
   const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
@@ -813,16 +880,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     // would be slower, and b's gradient would be one k×n block per batch element, summed after.
     const lead = a2.shape.slice(0, -1);
     const rows = lead.reduce((x, y) => x * y, 1);
-    const flat = run("matmul", [reshape(a2.to(dt), [rows, k]), b2.to(dt)], {});
+    const flat = run("matmul", [reshape(a2, [rows, k]), b2], {});
     return reshape(flat, b.ndim === 1 ? lead : [...lead, n]);
   }
   const batch = broadcastShapes("matmul", a2.shape.slice(0, -2), b2.shape.slice(0, -2));
   const m = a2.shape[a2.ndim - 2]!;
-  let out = run(
-    "matmul",
-    [expand(a2.to(dt), [...batch, m, k]), expand(b2.to(dt), [...batch, k, n])],
-    {},
-  );
+  let out = run("matmul", [expand(a2, [...batch, m, k]), expand(b2, [...batch, k, n])], {});
   if (a.ndim === 1) out = squeeze(out, out.ndim - 2);
   if (b.ndim === 1) out = squeeze(out, out.ndim - 1);
   return out;

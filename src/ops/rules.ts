@@ -158,6 +158,10 @@ function floatPair(op: string, a: View, b: View): DType {
 
 function checkIndexShape(op: string, idx: View, target: readonly number[], axis: number): void {
   if (idx.dtype !== "int32") throw new TsgradError(op, `index must be int32, got ${idx.dtype}`);
+  // tg.gather normalises the axis; a direct run() must still name one the target has.
+  if (!Number.isInteger(axis) || axis < 0 || axis >= Math.max(1, target.length)) {
+    throw new TsgradError(op, `axis ${axis} is out of range for ${fmtShape(target)}`);
+  }
   if (
     idx.shape.length !== target.length ||
     idx.shape.some((d, i) => i !== axis && d > target[i]!)
@@ -241,12 +245,24 @@ export const rules: { [P in Prim]: Rule<P> } = {
     ],
   },
   // d(a^b)/da = b a^(b-1); d(a^b)/db = a^b log a, taken as 0 where a = 0 (as PyTorch)
+  // The degenerate points follow PyTorch: d/da is 0 where b = 0 (a^0 is constant, even at a = 0
+  // where b·a^(b-1) is 0·inf); d/db is 0 where a = 0 and b ≥ 0, and a^b·log(a) = -inf·sign where
+  // a = 0 and b < 0 (the value is inf there).
   pow: {
     shape: sameShapes("pow", 2),
-    vjp: (g, { inputs: [a, b], out, needs }) => [
-      needs[0] ? ops.mul(g, ops.mul(b!, ops.pow(a!, ops.sub(b!, 1)))) : null,
-      needs[1] ? ops.where(ops.cmp("eq", a!, 0), 0, ops.mul(g, ops.mul(out, ops.log(a!)))) : null,
-    ],
+    vjp: (g, { inputs: [a, b], out, needs }) => {
+      let db: Tensor | null = null;
+      if (needs[1]) {
+        const t = ops.mul(g, ops.mul(out, ops.log(a!)));
+        db = ops.where(ops.cmp("eq", a!, 0), ops.where(ops.cmp("ge", b!, 0), 0, t), t);
+      }
+      return [
+        needs[0]
+          ? ops.where(ops.cmp("eq", b!, 0), 0, ops.mul(g, ops.mul(b!, ops.pow(a!, ops.sub(b!, 1)))))
+          : null,
+        db,
+      ];
+    },
   },
   // NOTE: ties split the gradient half and half, as PyTorch's maximum does.
   maximum: {
@@ -333,6 +349,15 @@ export const rules: { [P in Prim]: Rule<P> } = {
   expand: {
     shape: ([x], { shape }) => {
       const lead = shape.length - x!.shape.length;
+      const bad = shape.find((d) => !Number.isInteger(d) || d < 0);
+      if (bad !== undefined) {
+        // -1 ("keep this size") is resolved by tg.expand for existing axes; a new leading axis
+        // has no size to keep.
+        throw new TsgradError(
+          "expand",
+          `invalid size ${bad} in ${fmtShape(shape)} for ${fmtShape(x!.shape)} (-1 only keeps an existing axis)`,
+        );
+      }
       if (lead < 0 || x!.shape.some((d, i) => d !== 1 && d !== shape[i + lead])) {
         throw new TsgradError(
           "expand",

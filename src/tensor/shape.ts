@@ -66,6 +66,9 @@ export function normAxes(op: string, axes: number | readonly number[] | undefine
   if (new Set(out).size !== out.length) {
     throw new TsgradError(op, `repeated axis in [${list.join(",")}]`);
   }
+  // A scalar has no axes, but accepts 0 and -1 for the tensor itself (as PyTorch does): reducing
+  // over them reduces nothing.
+  if (ndim === 0) return [];
   return out.sort((x, y) => x - y);
 }
 

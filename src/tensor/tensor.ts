@@ -336,7 +336,7 @@ export class Tensor implements View {
     return ops.variance(this, dim, keepdim, correction);
   }
   std(dim?: number | readonly number[], keepdim = false, correction = 1): Tensor {
-    return ops.variance(this, dim, keepdim, correction).sqrt();
+    return ops.std(this, dim, keepdim, correction);
   }
   /** Maximum over `dim` (all axes by default). Ties share the gradient equally. */
   amax(dim?: number | readonly number[], keepdim = false): Tensor {
@@ -347,7 +347,7 @@ export class Tensor implements View {
   }
   /**
    * Without `dim`: the maximum of all elements. With `dim`: `{ values, indices }` along it, like
-   * PyTorch.
+   * PyTorch — the gradient goes to the element at `indices` (the first of tied maxima).
    *
    * @example
    * const { values, indices } = tg.tensor([[1, 5], [7, 2]]).max(1);
@@ -357,13 +357,13 @@ export class Tensor implements View {
   max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
     if (dim === undefined) return ops.amax(this);
-    return { values: ops.amax(this, dim, keepdim), indices: ops.argmax(this, dim, keepdim) };
+    return ops.extremeAlong(this, dim, "max", keepdim);
   }
   min(): Tensor;
   min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
     if (dim === undefined) return ops.amin(this);
-    return { values: ops.amin(this, dim, keepdim), indices: ops.argmin(this, dim, keepdim) };
+    return ops.extremeAlong(this, dim, "min", keepdim);
   }
   /** Index of the maximum along `dim` (of the flattened tensor when omitted). */
   argmax(dim?: number, keepdim = false): Tensor {

@@ -133,6 +133,8 @@ describe("tg.io.decodeSafetensors", () => {
       [craft(ok, eight, 1000), /header length 1000 runs past the end of the file/],
       [craft(ok, eight, 2e8), /exceeds the 100 MB limit/],
       [craft("[1,2]", []), /does not start with "\{"/],
+      // A UTF-8 byte-order mark before the "{" (the reference reader rejects it too).
+      [craft("\ufeff" + JSON.stringify(ok), eight), /does not start with "\{"/],
       [craft("{nope", []), /not valid JSON/],
       [
         craft({ x: { dtype: "F17", shape: [2], data_offsets: [0, 8] } }, eight),

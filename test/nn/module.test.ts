@@ -56,6 +56,20 @@ describe("tg.nn.Module", () => {
     expect(b.conv.weight.toArray()).toEqual(a.conv.weight.toArray()); // untouched by the failed load
   });
 
+  it("casts float64 into float32 on load but refuses integers where the model keeps floats", () => {
+    const a = new Block();
+    const b = new Block();
+    const f64 = Object.fromEntries(
+      Object.entries(a.stateDict()).map(([k, t]) => [k, t.to("float64")]),
+    );
+    b.loadStateDict(f64);
+    expect(b.conv.weight.toArray()).toEqual(a.conv.weight.toArray());
+    const ints = { ...a.stateDict(), "conv.bias": tg.zeros([4], { dtype: "int32" }) };
+    expect(() => b.loadStateDict(ints, { source: "m.safetensors" })).toThrow(
+      /^loadStateDict: m.safetensors: state dict does not match the model \(conv.bias: checkpoint has int32, model has float32\)$/,
+    );
+  });
+
   it("trains: gradients reach every parameter and zeroGrad clears them", () => {
     const m = new Block();
     const [y1, y2] = m.forward(tg.randn([2, 2, 5, 5]));

@@ -19,7 +19,7 @@ describe("errors name the op and the offending shapes or values", () => {
     [
       "matmul of ints",
       () => tg.ones([2, 2], { dtype: "int32" }).matmul(tg.ones([2, 2], { dtype: "int32" })),
-      /^matmul: expected floating tensors/,
+      /^matmul: expected floating tensors of one dtype, got int32 @ int32$/,
     ],
     [
       "an axis out of range",
@@ -131,6 +131,62 @@ describe("errors name the op and the offending shapes or values", () => {
       "layerNorm shape",
       () => tg.F.layerNorm(tg.ones([2, 3]), [4]),
       /^layerNorm: normalized shape \[4\] does not end input shape \[2,3\]$/,
+    ],
+    [
+      // Issue 19: the native kernel read d values from a 1-element weight (a segfault for large d).
+      "layerNorm weight shape",
+      () => tg.F.layerNorm(tg.ones([2, 8]), [8], tg.ones([1]), tg.zeros([1])),
+      /^layerNorm: weight shape \[1\] must equal the normalized shape \[8\]$/,
+    ],
+    [
+      "layerNorm bias shape",
+      () => tg.F.layerNorm(tg.ones([1, 8]), [8], null, tg.zeros([2])),
+      /^layerNorm: bias shape \[2\] must equal the normalized shape \[8\]$/,
+    ],
+    [
+      "crossEntropy weight",
+      () => tg.F.crossEntropy(tg.zeros([2, 3]), i32([0, 1]), { weight: tg.ones([2]) }),
+      /^crossEntropy: weight shape \[2\] must be \[3\]: one per class$/,
+    ],
+    [
+      "nllLoss weight",
+      () => tg.F.nllLoss(tg.zeros([2, 3]), i32([0, 1]), { weight: tg.ones([2]) }),
+      /^nllLoss: weight shape \[2\] must be \[3\]: one per class$/,
+    ],
+    [
+      "batchNorm running statistics",
+      () => tg.F.batchNorm(tg.zeros([2, 3]), tg.zeros([2]), tg.ones([2])),
+      /^batchNorm: runningMean shape \[2\] must be \[3\]: one per channel$/,
+    ],
+    [
+      "embedding id out of range",
+      () => tg.F.embedding(i32([0, 5]), tg.zeros([4, 2])),
+      /^embedding: id 5 is out of range for 4 embeddings$/,
+    ],
+    [
+      "linear bias",
+      () => tg.F.linear(tg.zeros([2, 3]), tg.zeros([4, 3]), tg.zeros([3])),
+      /^linear: bias shape \[3\] must be \[4\]: one per output$/,
+    ],
+    [
+      "argmax of an empty tensor",
+      () => tg.zeros([0]).argmax(),
+      /^argmax: an empty tensor \[0\] has no maximum$/,
+    ],
+    [
+      "expand with -1 on a new axis",
+      () => tg.ones([3]).expand([-1, 3]),
+      /^expand: invalid size -1 in \[-1,3\] for \[3\]/,
+    ],
+    [
+      "matmul of float32 and int32",
+      () => tg.ones([2, 2]).matmul(tg.ones([2, 2], { dtype: "int32" })),
+      /^matmul: expected floating tensors of one dtype, got float32 @ int32$/,
+    ],
+    [
+      "avgPool2d padding over half the kernel",
+      () => tg.F.avgPool2d(tg.ones([1, 1, 4, 4]), 2, { padding: 2 }),
+      /^avgPool2d: padding \[2,2\] must be at most half the kernel \[2,2\]$/,
     ],
     [
       "dropout probability",

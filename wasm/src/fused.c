@@ -63,12 +63,15 @@ static float row_exp_sum(const float* x, int64_t n, float shift, float* e) {
 static void softmax_row(int log, const float* x, float* y, int64_t n) {
   const float m = row_max(x, n);
   if (log) {
-    const float shift = (m == __builtin_inff() || m == -__builtin_inff()) ? 0.f : m;
-    const float lse = tsg_log1(row_exp_sum(x, n, shift, 0)) + shift;
-    const v128_t l = TSG_F(lse);
+    // (x - m) - log Σ e^(x - m), as the composition (and PyTorch): a row holding +inf, or only
+    // -inf, is NaN throughout.
+    const float lse = tsg_log1(row_exp_sum(x, n, m, 0));
+    const v128_t mv = TSG_F(m), l = TSG_F(lse);
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_sub(wasm_v128_load(x + i), l));
-    for (; i < n; i++) y[i] = x[i] - lse;
+    for (; i + 4 <= n; i += 4) {
+      wasm_v128_store(y + i, wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(x + i), mv), l));
+    }
+    for (; i < n; i++) y[i] = (x[i] - m) - lse;
     return;
   }
   const float s = row_exp_sum(x, n, m, y);
@@ -85,21 +88,18 @@ static void softmax_cols(int log, const float* x, float* y, int64_t len, int64_t
     const v128_t v = wasm_v128_load(x + k * inner);
     m = wasm_v128_bitselect(v, m, wasm_v128_or(wasm_f32x4_gt(v, m), wasm_f32x4_ne(v, v)));
   }
-  v128_t shift = m;
-  if (log) {
-    const v128_t inf = wasm_f32x4_eq(wasm_f32x4_abs(m), TSG_F(__builtin_inff()));
-    shift = wasm_v128_andnot(m, inf);
-  }
   v128_t s = TSG_F(0.f);
   for (int64_t k = 0; k < len; k++) {
-    const v128_t e = tsg_exp(wasm_f32x4_sub(wasm_v128_load(x + k * inner), shift));
+    const v128_t e = tsg_exp(wasm_f32x4_sub(wasm_v128_load(x + k * inner), m));
     if (!log) wasm_v128_store(y + k * inner, e);
     s = wasm_f32x4_add(s, e);
   }
   if (log) {
-    const v128_t lse = wasm_f32x4_add(tsg_log(s), shift);
-    for (int64_t k = 0; k < len; k++)
-      wasm_v128_store(y + k * inner, wasm_f32x4_sub(wasm_v128_load(x + k * inner), lse));
+    const v128_t lse = tsg_log(s);
+    for (int64_t k = 0; k < len; k++) {
+      const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + k * inner), m);
+      wasm_v128_store(y + k * inner, wasm_f32x4_sub(d, lse));
+    }
   } else {
     for (int64_t k = 0; k < len; k++)
       wasm_v128_store(y + k * inner, wasm_f32x4_div(wasm_v128_load(y + k * inner), s));
