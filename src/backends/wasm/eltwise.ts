@@ -102,6 +102,26 @@ function uploadAny(rt: WasmRuntime, v: View): number {
   return at + size * (v.offset - lo);
 }
 
+const sameDims = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * Whether an index of shape `idx` may select along `axis` of a tensor of shape `target`: the axis
+ * exists, the ranks agree and the index is no longer than the target on every other axis. The op
+ * layer's rule checks the shapes (gather's and scatterAdd's); the axis comes normalized from
+ * the ops, but a direct `tg.run` could pass any number, and the kernel would then read x with no
+ * index applied where the reference reads NaN. Such a call is declined: the reference handles it.
+ */
+function indexFits(idx: readonly number[], target: readonly number[], axis: number): boolean {
+  return (
+    Number.isInteger(axis) &&
+    axis >= 0 &&
+    axis < target.length &&
+    idx.length === target.length &&
+    idx.every((d, i) => i === axis || d <= target[i]!)
+  );
+}
+
 /** Whether a view has elements (the kernels decline empty ones). */
 const nonEmpty = (v: View) => v.shape.every((d) => d > 0);
 
@@ -244,6 +264,10 @@ export function wasmEltwiseKernels(rt: WasmRuntime): Partial<KernelTable> {
     },
     gather: (out, [x, idx], { axis }) => {
       if (!floatOperands(out, [x!]) || !(idx!.data instanceof Int32Array)) return false;
+      // The kernel reads x at idx·stride along `axis` and at the index's position on the others:
+      // it needs the axis to exist and the index to fit x there (the rule's checks), and every
+      // index value in [0, size) (checked below, before anything is read).
+      if (!indexFits(idx!.shape, x!.shape, axis)) return false;
       const [lo, hi] = spanOf(x!);
       if (out.length * SPARSE < hi - lo + 1) return false;
       checkIndices("gather", contiguousData(idx!), x!.shape[axis]!, axis);
@@ -260,6 +284,12 @@ export function wasmEltwiseKernels(rt: WasmRuntime): Partial<KernelTable> {
     },
     scatterAdd: (out, [src, idx], { axis, shape }) => {
       if (!floatOperands(out, [src!]) || !(idx!.data instanceof Int32Array)) return false;
+      // As gather's, for the writes into the dense output of `shape` (out's own length).
+      const fits =
+        indexFits(idx!.shape, shape, axis) &&
+        sameDims(src!.shape, idx!.shape) &&
+        out.length === shape.reduce((a, b) => a * b, 1);
+      if (!fits) return false;
       if (src!.shape.reduce((a, b) => a * b, 1) * SPARSE < out.length) return false;
       checkIndices("scatterAdd", contiguousData(idx!), shape[axis]!, axis);
       rt.reset();

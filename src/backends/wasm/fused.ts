@@ -7,11 +7,19 @@
  * kernel works on float32 and declines the rest; strided inputs are gathered dense first. Each
  * call copies its operands in and its results out (runtime.ts); what a backward pass needs from
  * the forward (the output, statistics, the LSTM's gates and states) is kept in JS arrays.
+ *
+ * A fused kernel receives the raw inputs of its composite op (through `tg.fused` they need not
+ * have passed the public function's checks), and the C code reads as many elements of each as
+ * the geometry it is given says: every size it relies on is checked here first. Malformed
+ * parameters (an axis, a window size, an input count the kernel cannot take) are declined, so
+ * the composition runs and rejects them itself; inputs whose shapes no call of the public op
+ * accepts are a TsgradError naming it. Cotangents reach a backward closure with the outputs'
+ * shapes (the autograd sweep checks the seed's shape, then every vjp's results).
  */
 import type { FusedKernel, FusedKernels, FusedResult } from "../../ops/fused.js";
 import type { View } from "../../ops/primitives.js";
 import { isGradEnabled } from "../../tensor/autograd.js";
-import { TsgradError } from "../../tensor/errors.js";
+import { TsgradError, fmtShape } from "../../tensor/errors.js";
 import { Tensor } from "../../tensor/tensor.js";
 import { MAX_RANK, unaryInto, uploadDense } from "./eltwise.js";
 import { GEMM_WORK } from "./kernels.js";
@@ -49,6 +57,16 @@ const f32 = (data: Float32Array, shape: readonly number[]): Tensor =>
   new Tensor(data, "float32", [...shape]);
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** Whether `axis` names an axis of a rank-`ndim` tensor (already normalized: not negative). */
+const isAxis = (axis: unknown, ndim: number): axis is number =>
+  Number.isInteger(axis) && (axis as number) >= 0 && (axis as number) < ndim;
+
+/** Largest int32: the C kernels take sizes and counts as int32. */
+const INT32_MAX = 2 ** 31 - 1;
 
 /** Cost units per element of the elementwise kernels (see PARALLEL_MIN_WORK in runtime.ts). */
 const TRANSCENDENTAL = 16;
@@ -93,8 +111,12 @@ export function wasmFused(rt: WasmRuntime): Partial<FusedKernels> {
     (log: boolean): FusedKernel =>
     (inputs, params) => {
       const x = inputs[0]!;
-      const axis = params.axis as number;
-      if (!usable([x]) || x.ndim === 0) return null;
+      const axis = params.axis;
+      // `axis` sets the [outer, len, inner] geometry the kernel walks: one it cannot name is the
+      // composition's to reject.
+      if (inputs.length !== 1 || !usable([x]) || x.ndim === 0 || !isAxis(axis, x.ndim)) {
+        return null;
+      }
       const outer = prod(x.shape.slice(0, axis));
       const len = x.shape[axis]!;
       const inner = prod(x.shape.slice(axis + 1));
@@ -113,7 +135,7 @@ export function wasmFused(rt: WasmRuntime): Partial<FusedKernels> {
 
   const relu: FusedKernel = (inputs) => {
     const x = inputs[0]!;
-    if (!usable([x])) return null;
+    if (inputs.length !== 1 || !usable([x])) return null;
     // The forward is the relu primitive's kernel; the fused part is the backward.
     rt.reset();
     const yp = unaryInto(rt, "relu", x);
@@ -124,7 +146,7 @@ export function wasmFused(rt: WasmRuntime): Partial<FusedKernels> {
 
   const gelu: FusedKernel = (inputs, params) => {
     const x = inputs[0]!;
-    if (!usable([x])) return null;
+    if (inputs.length !== 1 || !usable([x])) return null;
     const tanh = params.approximate === "tanh" ? 1 : 0;
     rt.reset();
     const xp = uploadDense(rt, x);
@@ -142,11 +164,27 @@ export function wasmFused(rt: WasmRuntime): Partial<FusedKernels> {
       hasWeight: boolean;
       hasBias: boolean;
     };
-    if (!usable(inputs)) return null;
+    if (inputs.length !== 1 + (hasWeight ? 1 : 0) + (hasBias ? 1 : 0)) return null;
     const x = inputs[0]!;
+    if (!Number.isInteger(k) || k < 1 || k > x.ndim) return null;
     const w = hasWeight ? inputs[1]! : null;
     const b = hasBias ? inputs[hasWeight ? 2 : 1]! : null;
-    const d = prod(x.shape.slice(x.ndim - k));
+    // The kernel reads d values of the weight and of the bias for every row: each must have
+    // exactly the normalized shape (PyTorch's rule, and layerNorm's own).
+    const normalized = x.shape.slice(x.ndim - k);
+    for (const [name, t] of [
+      ["weight", w],
+      ["bias", b],
+    ] as const) {
+      if (t && !sameShape(t.shape, normalized)) {
+        throw new TsgradError(
+          "layerNorm",
+          `${name} shape ${fmtShape(t.shape)} must equal the normalized shape ${fmtShape(normalized)}`,
+        );
+      }
+    }
+    if (!usable(inputs)) return null;
+    const d = prod(normalized);
     const rows = x.size / d;
     rt.reset();
     const xp = uploadDense(rt, x);
@@ -199,7 +237,10 @@ export function wasmFused(rt: WasmRuntime): Partial<FusedKernels> {
       k: number;
     };
     const x = inputs[0]!;
-    if (!usable([x]) || x.ndim < 3 || !(size >= 1)) return null;
+    // The window's size is an int32 in the kernel (its half-widths, α/size): a whole number of
+    // channels or the composition's to reject.
+    const window = Number.isInteger(size) && size >= 1 && size <= INT32_MAX;
+    if (inputs.length !== 1 || !usable([x]) || x.ndim < 3 || !window) return null;
     const N = x.shape[0]!;
     const C = x.shape[1]!;
     const S = x.size / (N * C);
@@ -243,6 +284,49 @@ export function wasmFused(rt: WasmRuntime): Partial<FusedKernels> {
 }
 
 /**
+ * [T, B, I, H] of a recurrent layer's inputs — x [T, B, I], then the states (h0, and c0 for the
+ * LSTM) [B, H], weightIh [gates·H, I], weightHh [gates·H, H], the biases present [gates·H] —
+ * or a TsgradError naming `op` and every shape: the kernels read each operand by these sizes.
+ */
+function recurrentShapes(
+  op: string,
+  gates: number,
+  inputs: readonly Tensor[],
+  states: readonly Tensor[],
+  hasBiasIh: boolean,
+  hasBiasHh: boolean,
+): [number, number, number, number] {
+  const x = inputs[0]!;
+  const [wih, whh] = [inputs[states.length + 1]!, inputs[states.length + 2]!];
+  const biases = inputs.slice(states.length + 3);
+  const [T, B, I] = x.ndim === 3 ? (x.shape as [number, number, number]) : [0, 0, 0];
+  const H = whh.ndim === 2 ? whh.shape[1]! : 0;
+  const ok =
+    x.ndim === 3 &&
+    whh.ndim === 2 &&
+    sameShape(whh.shape, [gates * H, H]) &&
+    sameShape(wih.shape, [gates * H, I]) &&
+    states.every((s) => sameShape(s.shape, [B, H])) &&
+    biases.every((b) => sameShape(b.shape, [gates * H]));
+  if (!ok) {
+    const names = op === "lstmLayer" ? ["h0", "c0"] : ["h0"];
+    const named = (label: string, t: Tensor) => `${label} ${fmtShape(t.shape)}`;
+    const biasNames = [...(hasBiasIh ? ["biasIh"] : []), ...(hasBiasHh ? ["biasHh"] : [])];
+    throw new TsgradError(
+      op,
+      `shapes do not fit: ${[
+        named("input", x),
+        ...states.map((s, i) => named(names[i]!, s)),
+        `${named("weightIh", wih)} (want [${gates}H, I])`,
+        `${named("weightHh", whh)} (want [${gates}H, H])`,
+        ...biases.map((b, i) => `${named(biasNames[i]!, b)} (want [${gates}H])`),
+      ].join(", ")}`,
+    );
+  }
+  return [T, B, I, H];
+}
+
+/**
  * The LSTM layer (see wasm/src/rnn.c for the layouts): the input projection of all steps as one
  * GEMM, one call per step, the backward pass one call per step and three GEMMs.
  */
@@ -257,12 +341,11 @@ function lstmLayer(
     hasBiasIh: boolean;
     hasBiasHh: boolean;
   };
+  if (inputs.length !== 5 + (hasBiasIh ? 1 : 0) + (hasBiasHh ? 1 : 0)) return null;
+  const [x, h0, c0, wih, whh] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
+  const [T, B, I, H] = recurrentShapes("lstmLayer", 4, inputs, [h0, c0], hasBiasIh, hasBiasHh);
   // Per-sequence lengths mask steps: the composition handles those.
   if (lengths !== null || !usable(inputs)) return null;
-  const [x, h0, c0, wih, whh] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
-  if (x.ndim !== 3 || h0.ndim !== 2 || c0.ndim !== 2) return null;
-  const [T, B, I] = x.shape as [number, number, number];
-  const H = whh.shape[1]!;
   const TB = T * B;
   // The two biases only ever appear summed (in double, then rounded once).
   let bias: Float32Array | null = null;
@@ -404,11 +487,10 @@ function gruLayer(
     hasBiasIh: boolean;
     hasBiasHh: boolean;
   };
-  if (lengths !== null || !usable(inputs)) return null;
+  if (inputs.length !== 4 + (hasBiasIh ? 1 : 0) + (hasBiasHh ? 1 : 0)) return null;
   const [x, h0, wih, whh] = inputs as [Tensor, Tensor, Tensor, Tensor];
-  if (x.ndim !== 3 || h0.ndim !== 2) return null;
-  const [T, B, I] = x.shape as [number, number, number];
-  const H = whh.shape[1]!;
+  const [T, B, I, H] = recurrentShapes("gruLayer", 3, inputs, [h0], hasBiasIh, hasBiasHh);
+  if (lengths !== null || !usable(inputs)) return null;
   const TB = T * B;
   const bih = hasBiasIh ? inputs[4]!.dataSync() : null;
   const bhh = hasBiasHh ? inputs[hasBiasIh ? 5 : 4]!.dataSync() : null;

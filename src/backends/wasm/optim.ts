@@ -51,10 +51,22 @@ const DECOUPLED = 8;
  */
 export function wasmOptimizer(rt: WasmRuntime): Partial<OptimizerKernels> {
   /**
-   * Whether every array is float32 (else the kernel declines); throws naming the op when a
-   * buffer's length differs from the parameter's.
+   * Whether every array is float32 (else the kernel declines); throws naming the op when one of
+   * the first `required` arrays is missing (the C loop would update memory at address 0) or a
+   * buffer's length differs from the parameter's (it would read or write past the buffer: every
+   * array is copied in as n elements).
    */
-  const f32 = (op: string, names: string[], xs: (FloatArray | null)[]): boolean => {
+  const f32 = (
+    op: string,
+    names: string[],
+    required: number,
+    xs: (FloatArray | null)[],
+  ): boolean => {
+    xs.forEach((x, i) => {
+      if (i < required && (x === null || typeof x !== "object")) {
+        throw new TsgradError(`optim.${op}`, `${names[i]} is missing (got ${String(x)})`);
+      }
+    });
     const n = xs[0]!.length;
     xs.forEach((x, i) => {
       if (x !== null && x.length !== n) {
@@ -92,7 +104,7 @@ export function wasmOptimizer(rt: WasmRuntime): Partial<OptimizerKernels> {
 
   return {
     sgd(p: FloatArray, g: FloatArray, buf: FloatArray | null, h: SgdKernelHyper) {
-      if (!f32("sgd", ["param", "grad", "momentum buffer"], [p, g, buf])) return false;
+      if (!f32("sgd", ["param", "grad", "momentum buffer"], 2, [p, g, buf])) return false;
       const flags =
         (h.maximize ? MAXIMIZE : 0) | (h.nesterov ? NESTEROV : 0) | (h.initBuffer ? INIT : 0);
       return update(
@@ -111,7 +123,7 @@ export function wasmOptimizer(rt: WasmRuntime): Partial<OptimizerKernels> {
       h: AdamKernelHyper,
     ) {
       const names = ["param", "grad", "expAvg", "expAvgSq", "maxExpAvgSq"];
-      if (!f32("adam", names, [p, g, m, v, vmax])) return false;
+      if (!f32("adam", names, 4, [p, g, m, v, vmax])) return false;
       const flags = (h.maximize ? MAXIMIZE : 0) | (h.decoupledWeightDecay ? DECOUPLED : 0);
       const c = adamStepConstants(h);
       return update(
@@ -141,7 +153,7 @@ export function wasmOptimizer(rt: WasmRuntime): Partial<OptimizerKernels> {
       h: RmspropKernelHyper,
     ) {
       const names = ["param", "grad", "squareAvg", "gradAvg", "momentum buffer"];
-      if (!f32("rmsprop", names, [p, g, sq, ga, buf])) return false;
+      if (!f32("rmsprop", names, 3, [p, g, sq, ga, buf])) return false;
       return update(
         "optim_rmsprop",
         [p, g, sq, ga, buf],
