@@ -11,6 +11,16 @@
  *                                   (browsers, macOS without oneDNN, CI images without a compiler).
  *
  * Environment: TSGRAD_SKIP_NATIVE=1 skips the build; DNNLROOT points at a oneDNN install prefix.
+ * TSGRAD_NATIVE_ASAN=1 builds with AddressSanitizer, for checking that no kernel reads or writes
+ * outside its arrays; never for use otherwise. It sees the addon's own loops and libc copies, not
+ * oneDNN's JIT kernels (valgrind does). Node itself is not instrumented, so load the runtime first
+ * and leave leak checks off (Node and oneDNN keep allocations until exit):
+ *
+ *   TSGRAD_NATIVE_ASAN=1 node native/build.js
+ *   LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
+ *     npx vitest run test/backends/native-safety.test.ts
+ *
+ * and rebuild without it afterwards.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -101,12 +111,20 @@ if (existsSync(versionH)) {
 const extraInclude = dnnlInclude === "/usr/include" ? "" : dnnlInclude;
 args.push("--", `-Ddnnl_include=${extraInclude}`, `-Ddnnl_lib=${dnnlLib}`);
 
+// gyp's make generator appends CXXFLAGS and LDFLAGS from the environment to the target's flags.
+const env = { ...process.env, CXX: cxx };
+const asan = process.env.TSGRAD_NATIVE_ASAN === "1";
+if (asan) {
+  const flags = "-fsanitize=address -fno-omit-frame-pointer";
+  env.CXXFLAGS = `${process.env.CXXFLAGS ?? ""} ${flags}`.trim();
+  env.LDFLAGS = `${process.env.LDFLAGS ?? ""} ${flags}`.trim();
+}
 const started = Date.now();
 const res = spawnSync(process.execPath, args, {
   cwd: here,
   encoding: "utf8",
   stdio: installMode ? "pipe" : "inherit",
-  env: { ...process.env, CXX: cxx },
+  env,
 });
 if (res.status !== 0) {
   const out = `${res.stdout ?? ""}${res.stderr ?? ""}`;
@@ -117,5 +135,5 @@ if (res.status !== 0) {
 }
 rmSync(errorLog, { force: true });
 console.log(
-  `tsgrad: native backend built in ${((Date.now() - started) / 1000).toFixed(0)} s (oneDNN from ${dnnlLib})`,
+  `tsgrad: native backend built in ${((Date.now() - started) / 1000).toFixed(0)} s (oneDNN from ${dnnlLib})${asan ? ", with AddressSanitizer" : ""}`,
 );

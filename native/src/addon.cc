@@ -68,20 +68,36 @@ bool read_view(napi_env env, napi_value v, Meta& m, View& out) {
   for (int i = 0; i < out.nd; i++) out.shape[i] = m.next();
   for (int i = 0; i < out.nd; i++) out.strides[i] = m.next();
   out.offset = m.next();
-  // Bounds: the lowest and highest element the view can reach must lie inside the array.
-  int64_t lo = out.offset, hi = out.offset, n = 1;
+  // Bounds: the lowest and highest element the view can reach must lie inside the array. An empty
+  // view addresses nothing; a non-empty one must have a numel and a reach that fit in int64.
+  bool empty = false;
   for (int i = 0; i < out.nd; i++) {
-    if (out.shape[i] < 0) throw Napi::RangeError::New(env, "native: negative dimension in a view");
-    n *= out.shape[i];
-    const int64_t reach = (out.shape[i] - 1) * out.strides[i];
-    if (reach > 0) hi += reach;
-    else lo += reach;
+    if (out.shape[i] < 0) throw std::range_error("negative dimension in a view");
+    empty = empty || out.shape[i] == 0;
   }
-  if (n > 0 && (lo < 0 || hi >= static_cast<int64_t>(out.a.length)))
-    throw Napi::RangeError::New(env, "native: a view reaches outside its storage (offset " +
-                                         std::to_string(out.offset) + ", storage length " +
-                                         std::to_string(out.a.length) + ")");
+  if (empty) return true;
+  int64_t lo = out.offset, hi = out.offset, n = 1;
+  bool overflow = false;
+  for (int i = 0; i < out.nd; i++) {
+    int64_t reach = 0;
+    overflow = overflow || __builtin_mul_overflow(n, out.shape[i], &n) ||
+               __builtin_mul_overflow(out.shape[i] - 1, out.strides[i], &reach) ||
+               __builtin_add_overflow(reach > 0 ? hi : lo, reach, reach > 0 ? &hi : &lo);
+  }
+  if (overflow || lo < 0 || hi >= static_cast<int64_t>(out.a.length))
+    throw std::range_error("a view reaches outside its storage (offset " +
+                           std::to_string(out.offset) + ", storage length " +
+                           std::to_string(out.a.length) + ")");
   return true;
+}
+
+int64_t checked_numel(int nd, const int64_t* shape) {
+  int64_t n = 1;
+  for (int i = 0; i < nd; i++)
+    if (shape[i] < 0 || __builtin_mul_overflow(n, shape[i], &n))
+      throw std::runtime_error(
+          "inconsistent kernel arguments: shape with a negative or too large size");
+  return n;
 }
 
 View dense_view(const Arr& a, int nd, const int64_t* shape) {
@@ -215,6 +231,8 @@ Napi::Value dispatch(const Napi::CallbackInfo& info) {
       std::memset(out.data, 0, out.length * elem_size(out.dtype));
     }
     return decline(env, e->name, std::string("oneDNN: ") + err.what());
+  } catch (const std::range_error& err) {
+    throw Napi::RangeError::New(env, std::string(e->name) + ": native: " + err.what());
   } catch (const std::exception& err) {
     throw Napi::Error::New(env, std::string(e->name) + ": native: " + err.what());
   }
@@ -230,6 +248,7 @@ void def(Napi::Env env, Napi::Object exports, const char* name,
 
 static Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   const int n = info[0].As<Napi::Number>().Int32Value();
+  check(n >= 1, "thread count below 1");
   if (n != omp_get_max_threads()) {
     omp_set_num_threads(n);
     // oneDNN sizes some kernels (and their scratchpads) for the thread count at creation.

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -62,7 +63,12 @@ struct Meta {
   size_t i = 0;
   int64_t next() {
     if (i >= n) throw std::runtime_error("meta record too short");
-    return static_cast<int64_t>(p[i++]);
+    const double v = p[i++];
+    // Converting NaN, an infinity or anything past int64 is undefined behaviour; no shape, stride
+    // or count the JS side writes exceeds 2^53 (its largest exact integer).
+    if (!(std::fabs(v) <= 9007199254740992.0))
+      throw std::runtime_error("meta record holds a non-finite or too large integer");
+    return static_cast<int64_t>(v);
   }
   double nextf() {
     if (i >= n) throw std::runtime_error("meta record too short");
@@ -103,8 +109,8 @@ struct View {
 
 /**
  * Decode a view from `m` over array `v`. Returns false when its rank exceeds kMaxDims (the caller
- * declines). Throws when the view would reach outside its array: a malformed view must become a
- * JS error, never an out-of-bounds access.
+ * declines). Throws std::range_error (a JS RangeError naming the kernel) when the view would
+ * reach outside its array: a malformed view must become a JS error, never an out-of-bounds access.
  */
 bool read_view(napi_env env, napi_value v, Meta& m, View& out);
 
@@ -287,6 +293,27 @@ void for_rows(int nd, const int64_t* shape, const std::array<char*, K>& base,
 inline void check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(std::string("inconsistent kernel arguments: ") + what);
 }
+
+/** check() for a size relation, naming both sizes: "<what> is <got>, expected <want>". */
+inline void check_size(int64_t got, int64_t want, const char* what) {
+  if (got != want)
+    throw std::runtime_error(std::string("inconsistent kernel arguments: ") + what + " is " +
+                             std::to_string(got) + ", expected " + std::to_string(want));
+}
+
+/**
+ * An array the kernel writes or reads as n dense floats without a view (outputs, statistics,
+ * workspaces): it must be a Float32Array of exactly n elements.
+ */
+inline void check_f32(const Arr& a, int64_t n, const char* what) {
+  if (a.dtype != F32)
+    throw std::runtime_error(std::string("inconsistent kernel arguments: ") + what +
+                             " is not a Float32Array");
+  check_size(static_cast<int64_t>(a.length), n, what);
+}
+
+/** Elements of a shape from the meta record; throws on a negative size or int64 overflow. */
+int64_t checked_numel(int nd, const int64_t* shape);
 
 inline bool same_shape(const View& a, const View& b) {
   if (a.nd != b.nd) return false;

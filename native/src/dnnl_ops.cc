@@ -426,6 +426,8 @@ Napi::Value MatmulOp(const Napi::CallbackInfo& info) {
     return decline(env, "matmul", "rank");
   if (out.dtype != F32 || a.a.dtype != F32 || b.a.dtype != F32)
     return decline(env, "matmul", "dtype");
+  // Empty operands (an empty product is zeros) are the reference kernel's.
+  if (a.numel() == 0 || b.numel() == 0 || out.length == 0) return decline(env, "matmul", "empty");
   const bool bf16 = bf16_arg(info, 4);
   const int r = a.nd;
   check(r >= 2 && b.nd == r, "operand ranks");
@@ -595,6 +597,19 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
   const int64_t sh = g[0], sw = g[1], ph = g[2], pw = g[3], dh = g[4], dw = g[5], groups = g[6];
   if (out.dtype != F32 || p.a.dtype != F32 || q.a.dtype != F32 || p.nd != 4 || q.nd != 4)
     return decline(env, "conv2d", "dtype");
+  // Empty tensors (nothing to compute, or zeros) are the reference kernel's.
+  if (p.numel() == 0 || q.numel() == 0 || out.length == 0) return decline(env, "conv2d", "empty");
+  check(kind >= 0 && kind <= 2, "conv kind");
+  check(sh >= 1 && sw >= 1 && dh >= 1 && dw >= 1 && ph >= 0 && pw >= 0 && groups >= 1,
+        "conv geometry");
+  // oneDNN's JIT kernels keep strides, dilations and paddings in int: far larger ones (never a
+  // real convolution) go to the reference kernel rather than risk its truncation.
+  constexpr int64_t kBig = int64_t{1} << 30;
+  if (sh > kBig || sw > kBig || dh > kBig || dw > kBig || ph > kBig || pw > kBig)
+    return decline(env, "conv2d", "geometry beyond int");
+  // The padding on the right is derived from the sizes, so the geometry is consistent whatever
+  // they are; what must hold is that each array is as large as its memory descriptor.
+  check_size(static_cast<int64_t>(out.length), checked_numel(4, os), "conv output length");
   // Optional dense bias [O]: an input of the forward (kind 0), an output of the weights
   // gradient (kind 2), computed by the same primitive instead of a separate add and reduction.
   Arr bias;
@@ -629,8 +644,7 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
   const int64_t prh = (ys[2] - 1) * sh + ekh - xs[2] - ph;
   const int64_t prw = (ys[3] - 1) * sw + ekw - xs[3] - pw;
   if (prh < 0 || prw < 0) return decline(env, "conv2d", "negative right padding");
-  check(static_cast<int64_t>(out.length) == os[0] * os[1] * os[2] * os[3], "output size");
-  check(groups > 0 && xs[0] == ys[0] && xs[1] == ws[1] * groups && ys[1] == ws[0] &&
+  check(xs[0] == ys[0] && xs[1] == ws[1] * groups && ys[1] == ws[0] &&
             ws[0] % groups == 0,
         "convolution shapes");
   check(!has_bias || static_cast<int64_t>(bias.length) == ws[0], "bias size");

@@ -31,6 +31,15 @@ dnnl::memory mem(const dnnl::memory::desc& md, const void* p) {
   return dnnl::memory(md, engine(), const_cast<void*>(p));
 }
 
+/**
+ * A whole JS array as a primitive's memory. The kernels check each array's length against the
+ * sizes first; this asserts it once more against what the primitive will actually access.
+ */
+dnnl::memory mem(const dnnl::memory::desc& md, const Arr& a) {
+  check(md.get_size() <= a.length * elem_size(a.dtype), "array smaller than its memory descriptor");
+  return mem(md, a.data);
+}
+
 Napi::Value workspace(Napi::Env env, const dnnl::memory::desc& md, void** ptr) {
   const size_t bytes = md.get_size();
   Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, std::max<size_t>(bytes, 1));
@@ -86,8 +95,11 @@ Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
   Meta m = get_meta(env, info[3]);
   View x;
   if (!read_view(env, info[2], m, x)) return decline(env, "softmax", "rank");
-  const int axis = static_cast<int>(m.next());
+  const int64_t ax = m.next();
   if (!all_f32({&x}) || y.dtype != F32 || x.nd == 0) return decline(env, "softmax", "dtype");
+  check(ax >= 0 && ax < x.nd, "softmax axis outside the input's rank");
+  check_f32(y, x.numel(), "softmax output length");
+  const int axis = static_cast<int>(ax);
   Softmax* e = softmax_entry(log, x, axis);
   const float* src = x.at<float>();
   if (!x.contiguous()) {
@@ -104,7 +116,7 @@ Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
     std::memcpy(copy, src, x.numel() * sizeof(float));
     src = copy;
   }
-  e->fwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, src)}, {DNNL_ARG_DST, mem(e->md, y.data)}});
+  e->fwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, src)}, {DNNL_ARG_DST, mem(e->md, y)}});
   // oneDNN's max-shifted exp gives finite values in such rows; the reference makes the whole row
   // NaN (as PyTorch). Checked with one read pass, fixed only when one is present.
   if (fix) {
@@ -134,12 +146,15 @@ Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
   View y, dy;
   if (!read_view(env, info[2], m, y) || !read_view(env, info[3], m, dy))
     return decline(env, "softmax backward", "rank");
-  const int axis = static_cast<int>(m.next());
+  const int64_t axis = m.next();
   if (!all_f32({&y, &dy})) return decline(env, "softmax backward", "dtype");
-  Softmax* e = softmax_entry(log, y, axis);
+  check(axis >= 0 && axis < y.nd, "softmax axis outside the output's rank");
+  check(same_shape(y, dy), "softmax backward: the gradient's shape differs from the output's");
+  check_f32(dx, y.numel(), "softmax backward output length");
+  Softmax* e = softmax_entry(log, y, static_cast<int>(axis));
   e->bwd.execute(stream(), {{DNNL_ARG_DST, mem(e->md, dense(y, 3))},
                             {DNNL_ARG_DIFF_DST, mem(e->md, dense(dy, 4))},
-                            {DNNL_ARG_DIFF_SRC, mem(e->md, dx.data)}});
+                            {DNNL_ARG_DIFF_SRC, mem(e->md, dx)}});
   return Napi::Boolean::New(env, true);
 }
 
@@ -177,6 +192,26 @@ LayerNorm* ln_entry(int64_t rows, int64_t d, float eps, bool scale, bool shift) 
   });
 }
 
+/**
+ * Rows of a layer norm of x over its last d elements; throws unless d is the size of some trailing
+ * axes of x (the primitive reads x as [rows, d], and mean/var hold one value per row).
+ */
+int64_t ln_rows(const View& x, int64_t d) {
+  int64_t tail = 1;
+  for (int i = x.nd - 1; i >= 0 && tail < d; i--) tail *= x.shape[i];
+  check(d >= 1 && tail == d, "layerNorm: d is not the size of the input's trailing axes");
+  return x.numel() / d;
+}
+
+/** The operands of a layer norm other than x: weight and bias of d elements, mean/var of rows. */
+void check_ln_operands(const View* w, const View* b, const Arr& mean, const Arr& var, int64_t d,
+                       int64_t rows) {
+  if (w) check_size(w->numel(), d, "layerNorm weight elements");
+  if (b) check_size(b->numel(), d, "layerNorm bias elements");
+  check_f32(mean, rows, "layerNorm mean length");
+  check_f32(var, rows, "layerNorm variance length");
+}
+
 // layerNorm(y, mean, var, x, w|null, b|null, meta[x, w?, b?, d, eps])
 Napi::Value LayerNormFwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -189,15 +224,17 @@ Napi::Value LayerNormFwd(const Napi::CallbackInfo& info) {
     return decline(env, "layerNorm", "rank");
   const int64_t d = m.next();
   const float eps = static_cast<float>(m.nextf());
-  if (!all_f32({&x}) || (hw && !all_f32({&w})) || (hb && !all_f32({&b})) || d == 0)
+  if (!all_f32({&x}) || (hw && !all_f32({&w})) || (hb && !all_f32({&b})))
     return decline(env, "layerNorm", "dtype");
-  const int64_t rows = x.numel() / d;
+  const int64_t rows = ln_rows(x, d);
+  check_ln_operands(hw ? &w : nullptr, hb ? &b : nullptr, mean, var, d, rows);
+  check_f32(y, x.numel(), "layerNorm output length");
   LayerNorm* e = ln_entry(rows, d, eps, hw, hb);
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, mem(e->data, dense(x, 3))},
-      {DNNL_ARG_DST, mem(e->data, y.data)},
-      {DNNL_ARG_MEAN, mem(e->stat, mean.data)},
-      {DNNL_ARG_VARIANCE, mem(e->stat, var.data)}};
+      {DNNL_ARG_DST, mem(e->data, y)},
+      {DNNL_ARG_MEAN, mem(e->stat, mean)},
+      {DNNL_ARG_VARIANCE, mem(e->stat, var)}};
   if (hw) args.emplace(DNNL_ARG_SCALE, mem(e->vec, dense(w, 4)));
   if (hb) args.emplace(DNNL_ARG_SHIFT, mem(e->vec, dense(b, 5)));
   e->fwd.execute(stream(), args);
@@ -218,21 +255,29 @@ Napi::Value LayerNormBwd(const Napi::CallbackInfo& info) {
   const int64_t d = m.next();
   const float eps = static_cast<float>(m.nextf());
   Arr mean = get_array(env, info[6]), var = get_array(env, info[7]);
-  const int64_t rows = x.numel() / d;
+  if (!all_f32({&x, &dy}) || (hw && !all_f32({&w})) || (hb && !all_f32({&b})))
+    return decline(env, "layerNorm backward", "dtype");
+  const int64_t rows = ln_rows(x, d);
+  check_ln_operands(hw ? &w : nullptr, hb ? &b : nullptr, mean, var, d, rows);
+  check(same_shape(x, dy), "layerNorm backward: the gradient's shape differs from the input's");
+  check_f32(dx, x.numel(), "layerNorm backward input gradient length");
   LayerNorm* e = ln_entry(rows, d, eps, hw, hb);
   // The primitive always produces the diff scale/shift it has; JS may not want them.
-  float* dw = hw ? (info[1].IsNull() ? static_cast<float*>(scratch(6, d * 4))
-                                     : reinterpret_cast<float*>(get_array(env, info[1]).data))
-                 : nullptr;
-  float* db = hb ? (info[2].IsNull() ? static_cast<float*>(scratch(7, d * 4))
-                                     : reinterpret_cast<float*>(get_array(env, info[2]).data))
-                 : nullptr;
+  auto grad = [&](bool has, int arg, int slot, const char* what) -> float* {
+    if (!has) return nullptr;
+    if (info[arg].IsNull()) return static_cast<float*>(scratch(slot, d * 4));
+    Arr a = get_array(env, info[arg]);
+    check_f32(a, d, what);
+    return reinterpret_cast<float*>(a.data);
+  };
+  float* dw = grad(hw, 1, 6, "layerNorm backward weight gradient length");
+  float* db = grad(hb, 2, 7, "layerNorm backward bias gradient length");
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, mem(e->data, dense(x, 3))},
       {DNNL_ARG_DIFF_DST, mem(e->data, dense(dy, 4))},
-      {DNNL_ARG_MEAN, mem(e->stat, mean.data)},
-      {DNNL_ARG_VARIANCE, mem(e->stat, var.data)},
-      {DNNL_ARG_DIFF_SRC, mem(e->data, dx.data)}};
+      {DNNL_ARG_MEAN, mem(e->stat, mean)},
+      {DNNL_ARG_VARIANCE, mem(e->stat, var)},
+      {DNNL_ARG_DIFF_SRC, mem(e->data, dx)}};
   if (hw) {
     args.emplace(DNNL_ARG_SCALE, mem(e->vec, dense(w, 5)));
     args.emplace(DNNL_ARG_DIFF_SCALE, mem(e->vec, dw));
@@ -310,6 +355,7 @@ Napi::Value LrnFwd(const Napi::CallbackInfo& info) {
   const int64_t size = m.next();
   const float alpha = m.nextf(), beta = m.nextf(), k = m.nextf();
   if (!all_f32({&x}) || x.nd < 3 || size < 1) return decline(env, "localResponseNorm", "shape");
+  check_f32(y, x.numel(), "localResponseNorm output length");
   const int64_t N = x.shape[0], C = x.shape[1], S = x.numel() / (N * C);
   const int64_t lo = size / 2, hi = (size - 1) / 2;
   const float* xp = dense(x, 3);
@@ -380,8 +426,13 @@ Napi::Value LrnBwd(const Napi::CallbackInfo& info) {
   const int64_t size = m.next();
   const float alpha = m.nextf(), beta = m.nextf();
   Arr ws = get_array(env, info[3]);
-  if (ws.dtype != F32 || static_cast<int64_t>(ws.length) != x.numel() || dy.numel() != x.numel())
-    throw std::runtime_error("localResponseNorm backward: workspace or gradient does not match the input");
+  if (!all_f32({&x, &dy})) return decline(env, "localResponseNorm backward", "dtype");
+  // The window bounds below assume the forward's size >= 1 and [N, C, ...] input (N, C > 0).
+  check(x.nd >= 3 && size >= 1, "localResponseNorm backward: rank below 3 or size below 1");
+  check(same_shape(x, dy),
+        "localResponseNorm backward: the gradient's shape differs from the input's");
+  check_f32(ws, x.numel(), "localResponseNorm backward workspace length");
+  check_f32(dx, x.numel(), "localResponseNorm backward output length");
   const int64_t N = x.shape[0], C = x.shape[1], S = x.numel() / (N * C);
   const int64_t lo = size / 2, hi = (size - 1) / 2;
   const float* xp = dense(x, 3);
@@ -433,13 +484,14 @@ Napi::Value GeluFwd(const Napi::CallbackInfo& info) {
   Meta m = get_meta(env, info[3]);
   View x;
   if (!read_view(env, info[2], m, x) || !all_f32({&x})) return decline(env, "gelu", "dtype");
+  check_f32(y, x.numel(), "gelu output length");
   Gelu* e = gelu_entry(tanh, x.numel());
   const float* src = x.at<float>();
   if (!x.contiguous()) {
     copy_to_dense(y.data, x);
     src = reinterpret_cast<float*>(y.data);
   }
-  e->fwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, src)}, {DNNL_ARG_DST, mem(e->md, y.data)}});
+  e->fwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, src)}, {DNNL_ARG_DST, mem(e->md, y)}});
   return Napi::Boolean::New(env, true);
 }
 
@@ -452,10 +504,13 @@ Napi::Value GeluBwd(const Napi::CallbackInfo& info) {
   View x, dy;
   if (!read_view(env, info[2], m, x) || !read_view(env, info[3], m, dy))
     return decline(env, "gelu backward", "rank");
+  if (!all_f32({&x, &dy})) return decline(env, "gelu backward", "dtype");
+  check(same_shape(x, dy), "gelu backward: the gradient's shape differs from the input's");
+  check_f32(dx, x.numel(), "gelu backward output length");
   Gelu* e = gelu_entry(tanh, x.numel());
   e->bwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, dense(x, 3))},
                             {DNNL_ARG_DIFF_DST, mem(e->md, dense(dy, 4))},
-                            {DNNL_ARG_DIFF_SRC, mem(e->md, dx.data)}});
+                            {DNNL_ARG_DIFF_SRC, mem(e->md, dx)}});
   return Napi::Boolean::New(env, true);
 }
 
@@ -478,9 +533,9 @@ Napi::Value ReluBwd(const Napi::CallbackInfo& info) {
   if (!read_view(env, info[1], m, y) || !read_view(env, info[2], m, dy))
     return decline(env, "relu backward", "rank");
   const int64_t n = y.numel();
-  if (dx.dtype != F32 || y.a.dtype != F32 || dy.a.dtype != F32 || dy.numel() != n ||
-      static_cast<int64_t>(dx.length) != n)
-    return decline(env, "relu backward", "dtype or size");
+  if (y.a.dtype != F32 || dy.a.dtype != F32) return decline(env, "relu backward", "dtype");
+  check(same_shape(y, dy), "relu backward: the gradient's shape differs from the output's");
+  check_f32(dx, n, "relu backward output length");
   const float* yp = dense(y, 3);
   const float* gp = dense(dy, 4);
   float* out = reinterpret_cast<float*>(dx.data);
@@ -576,6 +631,23 @@ Lstm* lstm_entry(int64_t T, int64_t B, int64_t I, int64_t H, bool reverse, bool 
   });
 }
 
+/** LSTM sizes from its operand views, after checking that they fit one another. */
+struct LstmDims {
+  int64_t T, B, I, H;
+};
+
+LstmDims lstm_dims(const View& x, const View& h0, const View& c0, const View& wih,
+                   const View& whh) {
+  check(x.nd == 3 && h0.nd == 2 && c0.nd == 2 && wih.nd == 2 && whh.nd == 2,
+        "lstmLayer operand ranks");
+  const LstmDims d{x.shape[0], x.shape[1], x.shape[2], whh.shape[1]};
+  check(wih.shape[0] == 4 * d.H && wih.shape[1] == d.I && whh.shape[0] == 4 * d.H,
+        "lstmLayer: weights are not [4H, I] and [4H, H]");
+  check(h0.shape[0] == d.B && h0.shape[1] == d.H && c0.shape[0] == d.B && c0.shape[1] == d.H,
+        "lstmLayer: h0 or c0 is not [B, H]");
+  return d;
+}
+
 // lstm(out, hN, cN, x, h0, c0, wih, whh, bias, meta[x, h0, c0, wih, whh, reverse, training])
 //   -> workspace (training) | true | false
 Napi::Value LstmFwd(const Napi::CallbackInfo& info) {
@@ -591,7 +663,11 @@ Napi::Value LstmFwd(const Napi::CallbackInfo& info) {
   const bool reverse = m.next() != 0, training = m.next() != 0;
   if (!all_f32({&x, &h0, &c0, &wih, &whh}) || bias.dtype != F32)
     return decline(env, "lstmLayer", "dtype");
-  const int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = whh.shape[1];
+  const auto [T, B, I, H] = lstm_dims(x, h0, c0, wih, whh);
+  check_f32(bias, 4 * H, "lstmLayer bias length");
+  check_f32(out, T * B * H, "lstmLayer output length");
+  check_f32(hN, B * H, "lstmLayer hN length");
+  check_f32(cN, B * H, "lstmLayer cN length");
   Lstm* e = lstm_entry(T, B, I, H, reverse, training, wih, whh);
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC_LAYER, mem(e->layer_in, dense(x, 0))},
@@ -599,10 +675,10 @@ Napi::Value LstmFwd(const Napi::CallbackInfo& info) {
       {DNNL_ARG_SRC_ITER_C, mem(e->state, dense(c0, 2))},
       {DNNL_ARG_WEIGHTS_LAYER, e->wl.stage_in(wih.ptr(), 3)},
       {DNNL_ARG_WEIGHTS_ITER, e->wi.stage_in(whh.ptr(), 4)},
-      {DNNL_ARG_BIAS, mem(e->bias, bias.data)},
-      {DNNL_ARG_DST_LAYER, mem(e->layer_out, out.data)},
-      {DNNL_ARG_DST_ITER, mem(e->state, hN.data)},
-      {DNNL_ARG_DST_ITER_C, mem(e->state, cN.data)}};
+      {DNNL_ARG_BIAS, mem(e->bias, bias)},
+      {DNNL_ARG_DST_LAYER, mem(e->layer_out, out)},
+      {DNNL_ARG_DST_ITER, mem(e->state, hN)},
+      {DNNL_ARG_DST_ITER_C, mem(e->state, cN)}};
   Napi::Value result = Napi::Boolean::New(env, true);
   if (training) {
     void* ws = nullptr;
@@ -617,23 +693,45 @@ Napi::Value LstmFwd(const Napi::CallbackInfo& info) {
 //              dhN, dcN, ws], meta[x, h0, c0, wih, whh, dout, dhN, dcN, reverse])
 Napi::Value LstmBwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  // Reading a JS array's elements may run getters, which could detach or shrink a buffer already
+  // decoded: take the elements first, then every pointer.
+  Napi::Array list = info[6].As<Napi::Array>();
+  std::array<Napi::Value, 13> a;
+  for (uint32_t i = 0; i < a.size(); i++) a[i] = list.Get(i);
   Arr dx = get_array(env, info[0]), dh0 = get_array(env, info[1]), dc0 = get_array(env, info[2]);
   Arr dwih = get_array(env, info[3]), dwhh = get_array(env, info[4]);
   Arr dbias = get_array(env, info[5]);
-  Napi::Array a = info[6].As<Napi::Array>();
   Meta m = get_meta(env, info[7]);
   View x, h0, c0, wih, whh, dout, dhN, dcN;
-  if (!read_view(env, a.Get(0u), m, x) || !read_view(env, a.Get(1u), m, h0) ||
-      !read_view(env, a.Get(2u), m, c0) || !read_view(env, a.Get(3u), m, wih) ||
-      !read_view(env, a.Get(4u), m, whh) || !read_view(env, a.Get(9u), m, dout) ||
-      !read_view(env, a.Get(10u), m, dhN) || !read_view(env, a.Get(11u), m, dcN))
+  if (!read_view(env, a[0], m, x) || !read_view(env, a[1], m, h0) ||
+      !read_view(env, a[2], m, c0) || !read_view(env, a[3], m, wih) ||
+      !read_view(env, a[4], m, whh) || !read_view(env, a[9], m, dout) ||
+      !read_view(env, a[10], m, dhN) || !read_view(env, a[11], m, dcN))
     return decline(env, "lstmLayer backward", "rank");
   const bool reverse = m.next() != 0;
-  Arr bias = get_array(env, a.Get(5u)), out = get_array(env, a.Get(6u));
-  Arr hN = get_array(env, a.Get(7u)), cN = get_array(env, a.Get(8u));
-  Arr ws = get_array(env, a.Get(12u));
-  const int64_t T = x.shape[0], B = x.shape[1], I = x.shape[2], H = whh.shape[1];
+  Arr bias = get_array(env, a[5]), out = get_array(env, a[6]);
+  Arr hN = get_array(env, a[7]), cN = get_array(env, a[8]);
+  Arr ws = get_array(env, a[12]);
+  if (!all_f32({&x, &h0, &c0, &wih, &whh, &dout, &dhN, &dcN}))
+    return decline(env, "lstmLayer backward", "dtype");
+  const auto [T, B, I, H] = lstm_dims(x, h0, c0, wih, whh);
+  check(dout.nd == 3 && dout.shape[0] == T && dout.shape[1] == B && dout.shape[2] == H,
+        "lstmLayer backward: the output gradient is not [T, B, H]");
+  check(dhN.nd == 2 && dhN.shape[0] == B && dhN.shape[1] == H && same_shape(dhN, dcN),
+        "lstmLayer backward: the hN or cN gradient is not [B, H]");
+  check_f32(bias, 4 * H, "lstmLayer backward bias length");
+  check_f32(out, T * B * H, "lstmLayer backward forward-output length");
+  check_f32(hN, B * H, "lstmLayer backward hN length");
+  check_f32(cN, B * H, "lstmLayer backward cN length");
+  check_f32(dx, T * B * I, "lstmLayer backward input gradient length");
+  check_f32(dh0, B * H, "lstmLayer backward h0 gradient length");
+  check_f32(dc0, B * H, "lstmLayer backward c0 gradient length");
+  check_f32(dwih, 4 * H * I, "lstmLayer backward input-weight gradient length");
+  check_f32(dwhh, 4 * H * H, "lstmLayer backward hidden-weight gradient length");
+  check_f32(dbias, 4 * H, "lstmLayer backward bias gradient length");
   Lstm* e = lstm_entry(T, B, I, H, reverse, true, wih, whh);
+  // The forward's workspace (a Uint8Array of the training primitive's workspace size).
+  check(ws.dtype == U8 && ws.length >= e->ws.get_size(), "lstmLayer backward workspace size");
   // oneDNN accumulates into the diff weights: start them at zero.
   void* gwl = scratch(5, e->dwl.inner.get_size());
   void* gwi = scratch(6, e->dwi.inner.get_size());
@@ -646,27 +744,27 @@ Napi::Value LstmBwd(const Napi::CallbackInfo& info) {
                             {DNNL_ARG_SRC_ITER_C, mem(e->state, dense(c0, 2))},
                             {DNNL_ARG_WEIGHTS_LAYER, e->bwl.stage_in(wih.ptr(), 3)},
                             {DNNL_ARG_WEIGHTS_ITER, e->bwi.stage_in(whh.ptr(), 4)},
-                            {DNNL_ARG_BIAS, mem(e->bias, bias.data)},
-                            {DNNL_ARG_DST_LAYER, mem(e->layer_out, out.data)},
-                            {DNNL_ARG_DST_ITER, mem(e->state, hN.data)},
-                            {DNNL_ARG_DST_ITER_C, mem(e->state, cN.data)},
+                            {DNNL_ARG_BIAS, mem(e->bias, bias)},
+                            {DNNL_ARG_DST_LAYER, mem(e->layer_out, out)},
+                            {DNNL_ARG_DST_ITER, mem(e->state, hN)},
+                            {DNNL_ARG_DST_ITER_C, mem(e->state, cN)},
                             {DNNL_ARG_DIFF_DST_LAYER, mem(e->layer_out, dense(dout, 7))},
                             {DNNL_ARG_DIFF_DST_ITER, mem(e->state, dense(dhN, 8))},
                             {DNNL_ARG_DIFF_DST_ITER_C, mem(e->state, dense(dcN, 9))},
-                            {DNNL_ARG_WORKSPACE, mem(e->ws, ws.data)},
-                            {DNNL_ARG_DIFF_SRC_LAYER, mem(e->layer_in, dx.data)},
-                            {DNNL_ARG_DIFF_SRC_ITER, mem(e->state, dh0.data)},
-                            {DNNL_ARG_DIFF_SRC_ITER_C, mem(e->state, dc0.data)},
+                            {DNNL_ARG_WORKSPACE, mem(e->ws, ws)},
+                            {DNNL_ARG_DIFF_SRC_LAYER, mem(e->layer_in, dx)},
+                            {DNNL_ARG_DIFF_SRC_ITER, mem(e->state, dh0)},
+                            {DNNL_ARG_DIFF_SRC_ITER_C, mem(e->state, dc0)},
                             {DNNL_ARG_DIFF_WEIGHTS_LAYER, mgwl},
                             {DNNL_ARG_DIFF_WEIGHTS_ITER, mgwi},
-                            {DNNL_ARG_DIFF_BIAS, mem(e->bias, dbias.data)}});
-  auto finish = [](const Staged& s, dnnl::memory inner, void* user) {
+                            {DNNL_ARG_DIFF_BIAS, mem(e->bias, dbias)}});
+  auto finish = [](const Staged& s, dnnl::memory inner, const Arr& user) {
     dnnl::memory u = mem(s.user, user);
     if (s.reorder) s.r.execute(stream(), inner, u);
-    else std::memcpy(user, inner.get_data_handle(), s.user.get_size());
+    else std::memcpy(user.data, inner.get_data_handle(), s.user.get_size());
   };
-  finish(e->dwl, mgwl, dwih.data);
-  finish(e->dwi, mgwi, dwhh.data);
+  finish(e->dwl, mgwl, dwih);
+  finish(e->dwi, mgwi, dwhh);
   return Napi::Boolean::New(env, true);
 }
 

@@ -566,13 +566,11 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
   for (int i = 0; i < x.nd; i++) oshape[i] = m.next();
   for (int i = 0; i < x.nd; i++) starts[i] = m.next();
   const double value = m.nextf();
-  int64_t total = 1;
   for (int i = 0; i < x.nd; i++) {
     // Negative padding (cropping) is left to the reference kernel.
     if (starts[i] < 0 || starts[i] + x.shape[i] > oshape[i]) return decline(env, "pad", "crop");
-    total *= oshape[i];
   }
-  check(static_cast<int64_t>(out.length) == total, "output size");
+  check_size(static_cast<int64_t>(out.length), checked_numel(x.nd, oshape), "pad output length");
   if (out.dtype != x.a.dtype || (out.dtype != F32 && out.dtype != F64))
     return decline(env, "pad", "dtype");
   if (value != 0) {
@@ -585,29 +583,33 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
 
 Napi::Value Concat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Arr out = get_array(env, info[0]);
+  // Reading a JS array's elements may run getters, which could detach or shrink a buffer already
+  // decoded: take the elements first, then every pointer.
   Napi::Array arrays = info[1].As<Napi::Array>();
+  const uint32_t count = arrays.Length();
+  std::vector<Napi::Value> inputs(count);
+  for (uint32_t k = 0; k < count; k++) inputs[k] = arrays.Get(k);
+  Arr out = get_array(env, info[0]);
   Meta m = get_meta(env, info[2]);
-  const int axis = static_cast<int>(m.next());
+  const int64_t axis = m.next();
   int nd;
   int64_t oshape[kMaxDims];
   if (!read_shape(m, nd, oshape)) return decline(env, "concat", "rank");
-  const uint32_t count = arrays.Length();
+  check(axis >= 0 && axis < nd, "concat axis");
   // Decode and check every input before writing anything.
   std::vector<View> views(count);
+  int64_t along = 0;
   for (uint32_t k = 0; k < count; k++) {
-    if (!read_view(env, arrays.Get(k), m, views[k])) return decline(env, "concat", "rank");
+    if (!read_view(env, inputs[k], m, views[k])) return decline(env, "concat", "rank");
     if (views[k].a.dtype != out.dtype) return decline(env, "concat", "dtype");
     check(views[k].nd == nd, "input rank");
     for (int i = 0; i < nd; i++)
       check(i == axis || views[k].shape[i] == oshape[i], "input shape");
+    along += views[k].shape[axis];
   }
   int64_t starts[kMaxDims] = {};
-  int64_t along = 0, total = 1;
-  for (const View& v : views) along += v.shape[axis];
-  for (int i = 0; i < nd; i++) total *= oshape[i];
-  check(axis >= 0 && axis < nd && along == oshape[axis] && static_cast<int64_t>(out.length) == total,
-        "output shape");
+  check_size(along, oshape[axis], "concat inputs' total size along the axis");
+  check_size(static_cast<int64_t>(out.length), checked_numel(nd, oshape), "concat output length");
   for (uint32_t k = 0; k < count; k++) {
     copy_to_box(out, nd, oshape, starts, views[k]);
     starts[axis] += views[k].shape[axis];
@@ -623,7 +625,7 @@ Napi::Value Argmax(const Napi::CallbackInfo& info) {
   Meta m = get_meta(env, info[2]);
   View x;
   if (!read_view(env, info[1], m, x)) return decline(env, "argmax", "rank");
-  const int axis = static_cast<int>(m.next());
+  const int64_t axis = m.next();
   if (out.dtype != I32 || (x.a.dtype != F32 && x.a.dtype != F64))
     return decline(env, "argmax", "dtype");
   check(axis >= 0 && axis < x.nd && x.shape[axis] > 0 &&
@@ -699,7 +701,7 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   View x, idx;
   if (!read_view(env, info[1], m, x) || !read_view(env, info[2], m, idx))
     return decline(env, "gather", "rank");
-  const int axis = static_cast<int>(m.next());
+  const int64_t axis = m.next();
   if (idx.a.dtype != I32 || x.a.dtype != out.dtype) return decline(env, "gather", "dtype");
   check(axis >= 0 && axis < x.nd && idx.nd == x.nd &&
             static_cast<int64_t>(out.length) == idx.numel(),
@@ -735,16 +737,14 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   View src, idx;
   if (!read_view(env, info[1], m, src) || !read_view(env, info[2], m, idx))
     return decline(env, "scatterAdd", "rank");
-  const int axis = static_cast<int>(m.next());
+  const int64_t axis = m.next();
   int nd;
   int64_t shape[kMaxDims];
   if (!read_shape(m, nd, shape)) return decline(env, "scatterAdd", "rank");
   if (idx.a.dtype != I32 || src.a.dtype != out.dtype || (out.dtype != F32 && out.dtype != F64))
     return decline(env, "scatterAdd", "dtype");
-  int64_t total = 1;
-  for (int i = 0; i < nd; i++) total *= shape[i];
   check(axis >= 0 && axis < nd && idx.nd == nd && same_shape(src, idx) &&
-            static_cast<int64_t>(out.length) == total,
+            static_cast<int64_t>(out.length) == checked_numel(nd, shape),
         "index shape");
   for (int i = 0; i < nd; i++) check(i == axis || idx.shape[i] <= shape[i], "index shape");
   int32_t bad = 0;
@@ -950,10 +950,24 @@ Napi::Value MaxPoolIndices(const Napi::CallbackInfo& info) {
   for (auto& v : g) v = m.next();
   const int64_t oh = g[0], ow = g[1], kh = g[2], kw = g[3], sh = g[4], sw = g[5], ph = g[6],
                 pw = g[7], dh = g[8], dw = g[9];
-  if (x.nd != 4 || out.dtype != I32 || (x.a.dtype != F32 && x.a.dtype != F64))
+  if (x.nd != 4 || out.dtype != I32 || (x.a.dtype != F32 && x.a.dtype != F64) || x.numel() == 0)
     return decline(env, "maxPool2dIndices", "dtype");
-  check(static_cast<int64_t>(out.length) == x.shape[0] * x.shape[1] * oh * ow, "output size");
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  // The window clipping below assumes the rule table's geometry (positive kernel, stride and
+  // dilation, padding at most half the kernel), and its int32 arithmetic (window offsets, plane
+  // indices) sizes below 2^30 and planes below 2^31 elements: beyond that the reference runs.
+  check(kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && dh >= 1 && dw >= 1 && ph >= 0 && pw >= 0 &&
+            2 * ph <= kh && 2 * pw <= kw,
+        "max-pool geometry");
+  constexpr int64_t kBig = int64_t{1} << 30;
+  if (kh > kBig || kw > kBig || sh > kBig || sw > kBig || dh > kBig || dw > kBig ||
+      H * W > INT32_MAX)
+    return decline(env, "maxPool2dIndices", "sizes beyond int32 indices");
+  // At most one window per padded input position (a window starts every `stride` positions).
+  check(oh >= 0 && ow >= 0 && oh <= H + 2 * ph && ow <= W + 2 * pw, "max-pool output size");
+  const int64_t oshape[4] = {N, C, oh, ow};
+  check_size(static_cast<int64_t>(out.length), checked_numel(4, oshape),
+             "maxPoolIndices output length");
   const int64_t s0 = x.strides[0], s1 = x.strides[1], s2 = x.strides[2], s3 = x.strides[3];
   with_type(x.a.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;

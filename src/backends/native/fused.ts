@@ -13,6 +13,7 @@ import type { Conv2dParams } from "../../ops/primitives.js";
 import { checkConv } from "../../ops/rules.js";
 import { isGradEnabled } from "../../tensor/autograd.js";
 import { TsgradError } from "../../tensor/errors.js";
+import { sameShape } from "../../tensor/shape.js";
 import { Tensor } from "../../tensor/tensor.js";
 import { MetaWriter, bf16 } from "./kernels.js";
 import type { NativeAddon } from "./loader.js";
@@ -24,6 +25,16 @@ const MAX_RANK = 12;
 function usable(ts: readonly Tensor[]): boolean {
   return ts.every((t) => t.dtype === "float32" && t.size > 0 && t.ndim <= MAX_RANK);
 }
+
+/**
+ * Whether `inputs` and `params` are the case a kernel was written for. `tg.fused` is public, so
+ * anything may arrive here: what is not (an axis outside the rank, a weight of another shape, a
+ * parameter of the wrong type) is declined, and the composition's own checks report it. The
+ * addon asserts the same relations again before it touches memory.
+ */
+const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const isNum = (v: unknown): v is number => typeof v === "number";
 
 const f32 = (data: Float32Array, shape: readonly number[]) =>
   new Tensor(data, "float32", [...shape]);
@@ -82,32 +93,39 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     (log: boolean, op: string): FusedKernel =>
     (inputs, params): FusedResult | null => {
       const x = inputs[0]!;
-      const axis = params.axis as number;
-      if (!usable([x]) || x.ndim === 0) return null;
+      const axis = params.axis;
+      if (inputs.length !== 1 || !usable([x]) || !isInt(axis, 0, x.ndim - 1)) return null;
       const y = new Float32Array(x.size);
-      if (!call("softmax", log, y, x.data, meta.reset().view(x).num(axis).buf)) return null;
+      if (!call("softmax", log, y, x.data, meta.reset(op).view(x).num(axis).buf)) return null;
       return fromOutput(y, x.shape, op, (dx, yt, g) =>
-        call("softmaxBackward", log, dx, y, g.data, meta.reset().view(yt).view(g).num(axis).buf),
+        call("softmaxBackward", log, dx, y, g.data, meta.reset(op).view(yt).view(g).num(axis).buf),
       );
     };
 
   const layerNorm: FusedKernel = (inputs, params) => {
-    const { k, eps, hasWeight, hasBias } = params as {
-      k: number;
-      eps: number;
-      hasWeight: boolean;
-      hasBias: boolean;
-    };
+    const { k, eps, hasWeight, hasBias } = params;
     const x = inputs[0]!;
+    if (
+      !isInt(k, 1, x.ndim) ||
+      !isNum(eps) ||
+      inputs.length !== 1 + (hasWeight ? 1 : 0) + (hasBias ? 1 : 0) ||
+      !usable(inputs)
+    ) {
+      return null;
+    }
     const w = hasWeight ? inputs[1]! : null;
     const b = hasBias ? inputs[hasWeight ? 2 : 1]! : null;
-    if (!usable(inputs)) return null;
-    const d = x.shape.slice(x.ndim - k).reduce((p, q) => p * q, 1);
+    // The primitive takes weight and bias of exactly the normalized shape (no broadcasting).
+    const normalized = x.shape.slice(x.ndim - k);
+    if ((w && !sameShape(w.shape, normalized)) || (b && !sameShape(b.shape, normalized))) {
+      return null;
+    }
+    const d = normalized.reduce((p, q) => p * q, 1);
     const rows = x.size / d;
     const y = new Float32Array(x.size);
     const mean = new Float32Array(rows);
     const variance = new Float32Array(rows);
-    const m = meta.reset().view(x);
+    const m = meta.reset("layerNorm").view(x);
     if (w) m.view(w);
     if (b) m.view(b);
     m.num(d, eps);
@@ -122,7 +140,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
         const dx = new Float32Array(x.size);
         const dw = w && needs[1] ? new Float32Array(d) : null;
         const db = b && needs[hasWeight ? 2 : 1] ? new Float32Array(d) : null;
-        const mb = meta.reset().view(x);
+        const mb = meta.reset("layerNorm").view(x);
         if (w) mb.view(w);
         if (b) mb.view(b);
         mb.view(g).num(d, eps);
@@ -138,17 +156,14 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
   };
 
   const lrn: FusedKernel = (inputs, params) => {
-    const { size, alpha, beta, k } = params as {
-      size: number;
-      alpha: number;
-      beta: number;
-      k: number;
-    };
+    const { size, alpha, beta, k } = params;
     const x = inputs[0]!;
-    if (!usable([x])) return null;
+    // The addon's window is an integer count of channels over [N, C, ...].
+    const ok = isInt(size, 1) && isNum(alpha) && isNum(beta) && isNum(k) && x.ndim >= 3;
+    if (!ok || inputs.length !== 1 || !usable([x])) return null;
     const y = new Float32Array(x.size);
     const hyper = [size, alpha, beta, k];
-    const ws = call("lrn", y, x.data, meta.reset().view(x).list(hyper).buf);
+    const ws = call("lrn", y, x.data, meta.reset("localResponseNorm").view(x).list(hyper).buf);
     if (ws === false) return null;
     return {
       outputs: [f32(y, x.shape)],
@@ -156,7 +171,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
         const g = grads[0];
         if (!g || !needs[0]) return [null];
         const dx = new Float32Array(x.size);
-        const m = meta.reset().view(x).view(g).list(hyper);
+        const m = meta.reset("localResponseNorm").view(x).view(g).list(hyper);
         if (!call("lrnBackward", dx, x.data, g.data, ws, m.buf)) failed("localResponseNorm");
         return [f32(dx, x.shape)];
       },
@@ -166,16 +181,18 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
   const gelu: FusedKernel = (inputs, params) => {
     const x = inputs[0]!;
     const tanh = params.approximate === "tanh";
-    if (!usable([x])) return null;
+    if (inputs.length !== 1 || !usable([x])) return null;
     const y = new Float32Array(x.size);
-    if (!call("gelu", tanh, y, x.data, meta.reset().view(x).buf)) return null;
+    if (!call("gelu", tanh, y, x.data, meta.reset("gelu").view(x).buf)) return null;
     return {
       outputs: [f32(y, x.shape)],
       backward: (grads: Grads, needs) => {
         const g = grads[0];
         if (!g || !needs[0]) return [null];
         const dx = new Float32Array(x.size);
-        if (!call("geluBackward", tanh, dx, x.data, g.data, meta.reset().view(x).view(g).buf)) {
+        if (
+          !call("geluBackward", tanh, dx, x.data, g.data, meta.reset("gelu").view(x).view(g).buf)
+        ) {
           failed("gelu");
         }
         return [f32(dx, x.shape)];
@@ -187,11 +204,11 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
   // over the output and its cotangent.
   const relu: FusedKernel = (inputs) => {
     const x = inputs[0]!;
-    if (!usable([x])) return null;
+    if (inputs.length !== 1 || !usable([x])) return null;
     const y = new Float32Array(x.size);
-    if (!addon.unary(6, y, x.data, meta.reset().view(x).buf)) return null;
+    if (!addon.unary(6, y, x.data, meta.reset("relu").view(x).buf)) return null;
     return fromOutput(y, x.shape, "relu", (dx, yt, g) =>
-      call("reluBackward", dx, y, g.data, meta.reset().view(yt).view(g).buf),
+      call("reluBackward", dx, y, g.data, meta.reset("relu").view(yt).view(g).buf),
     );
   };
 
@@ -199,7 +216,9 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
   // input gradient, then the weight and bias gradients in one weights-gradient call.
   const conv2dBias: FusedKernel = (inputs, params) => {
     const [x, w, b] = inputs as [Tensor, Tensor, Tensor];
-    if (!usable(inputs) || x.ndim !== 4 || w.ndim !== 4 || !b.isContiguous()) return null;
+    if (inputs.length !== 3 || !usable(inputs) || x.ndim !== 4 || w.ndim !== 4) return null;
+    // The bias travels as a dense [O] array: one value per output channel.
+    if (b.ndim !== 1 || b.shape[0] !== w.shape[0] || !b.isContiguous()) return null;
     const p = params as unknown as Conv2dParams;
     const yShape = checkConv("conv2d", x.shape, w.shape, p);
     if (yShape.includes(0)) return null;
@@ -209,7 +228,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     const bias = (b.data as Float32Array).subarray(b.offset, b.offset + b.size);
     // The backward computes at the forward's precision, whatever the setting is by then.
     const low = bf16();
-    meta.reset().view(x).view(w).list(yShape);
+    meta.reset("conv2d").view(x).view(w).list(yShape);
     if (!addon.conv(0, y, x.data, w.data, geometry(), bias, low)) return null;
     const yt = f32(y, yShape);
     return {
@@ -220,7 +239,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
         let dx: Tensor | null = null;
         if (needs[0]) {
           const d = new Float32Array(x.size);
-          meta.reset().view(g).view(w).list(x.shape);
+          meta.reset("conv2d").view(g).view(w).list(x.shape);
           if (!addon.conv(1, d, g.data, w.data, geometry(), undefined, low)) failed("conv2d");
           dx = f32(d, x.shape);
         }
@@ -229,7 +248,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
         if (needs[1] || needs[2]) {
           const d = new Float32Array(w.size);
           const dbias = new Float32Array(b.size);
-          meta.reset().view(x).view(g).list(w.shape);
+          meta.reset("conv2d").view(x).view(g).list(w.shape);
           if (!addon.conv(2, d, x.data, g.data, geometry(), dbias, low)) failed("conv2d");
           dw = needs[1] ? f32(d, w.shape) : null;
           db = needs[2] ? f32(dbias, b.shape) : null;
@@ -248,10 +267,22 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     };
     // Per-sequence lengths mask steps; oneDNN's RNN primitive has no such notion.
     if (lengths !== null || !usable(inputs)) return null;
+    if (inputs.length !== 5 + (hasBiasIh ? 1 : 0) + (hasBiasHh ? 1 : 0)) return null;
     const [x, h0, c0, wih, whh] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
+    if (x.ndim !== 3 || whh.ndim !== 2) return null;
     const [T, B, I] = x.shape as [number, number, number];
     const H = whh.shape[1]!;
-    if (x.ndim !== 3 || wih.shape[1] !== I || h0.ndim !== 2 || c0.ndim !== 2) return null;
+    // PyTorch's layout: x [T, B, I], h0 and c0 [B, H], weights [4H, I] and [4H, H], biases [4H].
+    const fits = (t: Tensor, shape: number[]) => sameShape(t.shape, shape);
+    if (
+      !fits(h0, [B, H]) ||
+      !fits(c0, [B, H]) ||
+      !fits(wih, [4 * H, I]) ||
+      !fits(whh, [4 * H, H]) ||
+      inputs.slice(5).some((t) => !fits(t, [4 * H]))
+    ) {
+      return null;
+    }
     // PyTorch has two biases where oneDNN has one: they only ever appear summed.
     const bias = new Float32Array(4 * H);
     let at = 5;
@@ -264,7 +295,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     const out = new Float32Array(T * B * H);
     const hN = new Float32Array(B * H);
     const cN = new Float32Array(B * H);
-    const m = meta.reset().view(x).view(h0).view(c0).view(wih).view(whh);
+    const m = meta.reset("lstmLayer").view(x).view(h0).view(c0).view(wih).view(whh);
     m.num(reverse ? 1 : 0, training ? 1 : 0);
     const args = [out, hN, cN, x.data, h0.data, c0.data, wih.data, whh.data, bias, m.buf];
     const ws = call("lstm", ...args);
@@ -285,7 +316,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
         const dwih = new Float32Array(4 * H * I);
         const dwhh = new Float32Array(4 * H * H);
         const dbias = new Float32Array(4 * H);
-        const mb = meta.reset().view(x).view(h0).view(c0).view(wih).view(whh);
+        const mb = meta.reset("lstmLayer").view(x).view(h0).view(c0).view(wih).view(whh);
         mb.view(dout)
           .view(dhN)
           .view(dcN)

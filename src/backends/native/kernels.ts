@@ -5,7 +5,7 @@
  * not handle, empty tensors); the dispatcher then runs the JS reference kernel.
  */
 import type { CmpOp, Kernel, KernelTable, View } from "../../ops/primitives.js";
-import { TsgradError } from "../../tensor/errors.js";
+import { TsgradError, fmtShape } from "../../tensor/errors.js";
 import type { NativeAddon } from "./loader.js";
 import { getFloat32MatmulPrecision } from "../backend.js";
 
@@ -32,9 +32,12 @@ export const bf16 = (): boolean => getFloat32MatmulPrecision() === "medium";
 export class MetaWriter {
   buf = new Float64Array(1024);
   pos = 0;
+  /** The op being described, for errors. */
+  private op = "";
 
-  reset(): this {
+  reset(op: string): this {
     this.pos = 0;
+    this.op = op;
     return this;
   }
 
@@ -57,15 +60,39 @@ export class MetaWriter {
     return this;
   }
 
-  /** nd, shape, strides, offset. */
+  /**
+   * nd, shape, strides, offset. The addon computes on the view's array in place, so the view must
+   * lie inside it: a tensor built over storage it does not fit (`new Tensor(data, ...)` checks
+   * nothing) is an error here, before the call. The addon checks again.
+   */
   view(v: View): this {
     const nd = v.shape.length;
     this.room(2 * nd + 2);
     const b = this.buf;
     b[this.pos++] = nd;
-    for (let i = 0; i < nd; i++) b[this.pos++] = v.shape[i]!;
+    let lo = v.offset;
+    let hi = v.offset;
+    let empty = false;
+    for (let i = 0; i < nd; i++) {
+      const d = v.shape[i]!;
+      const reach = (d - 1) * v.strides[i]!;
+      if (reach > 0) hi += reach;
+      else lo += reach;
+      empty ||= d === 0;
+      b[this.pos++] = d;
+    }
     for (let i = 0; i < nd; i++) b[this.pos++] = v.strides[i]!;
     b[this.pos++] = v.offset;
+    // Written as a negation so that NaN sizes or offsets fail too.
+    if (
+      !empty &&
+      !(Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && lo >= 0 && hi < v.data.length)
+    ) {
+      throw new TsgradError(
+        this.op,
+        `a ${fmtShape(v.shape)} view with strides ${fmtShape(v.strides)} and offset ${v.offset} reaches outside its storage of ${v.data.length} elements`,
+      );
+    }
     return this;
   }
 }
@@ -74,6 +101,8 @@ const UNARY = { neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, sigmoid: 5, relu: 6, a
 const UNARY_LOOP = { sin: 8, cos: 9, erf: 10 } as const;
 const BINARY = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5 } as const;
 const CMP: Record<CmpOp, number> = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 };
+/** The addon's conv kinds 0, 1, 2. */
+const CONV_OPS = ["conv2d", "conv2dBackwardInput", "conv2dBackwardWeight"];
 
 function isEmpty(v: View): boolean {
   for (const d of v.shape) if (d === 0) return true;
@@ -98,17 +127,17 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
   const meta = new MetaWriter();
 
   const unary =
-    (op: number, loop: boolean): Kernel<"neg"> =>
+    (name: string, op: number, loop: boolean): Kernel<"neg"> =>
     (out, [x]) => {
       if (!(out instanceof Float32Array) || anyEmpty(out, [x!])) return false;
-      const m = meta.reset().view(x!);
+      const m = meta.reset(name).view(x!);
       return loop ? addon.unaryLoop(op, out, x!.data, m.buf) : addon.unary(op, out, x!.data, m.buf);
     };
   const binary =
-    (op: number): Kernel<"add"> =>
+    (name: string, op: number): Kernel<"add"> =>
     (out, [a, b]) => {
       if (anyEmpty(out, [a!, b!])) return false;
-      const m = meta.reset().view(a!).view(b!);
+      const m = meta.reset(name).view(a!).view(b!);
       return addon.binary(op, out, a!.data, b!.data, m.buf);
     };
   const checked = (op: string, axis: number, size: number, res: boolean | number): boolean => {
@@ -121,40 +150,40 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
   const table: Partial<KernelTable> = {
     cmp: (out, [a, b], { op }) => {
       if (anyEmpty(out, [a!, b!])) return false;
-      const m = meta.reset().view(a!).view(b!);
+      const m = meta.reset("cmp").view(a!).view(b!);
       return addon.cmp(CMP[op], out, a!.data, b!.data, m.buf);
     },
     where: (out, [c, a, b]) => {
       if (anyEmpty(out, [c!, a!, b!])) return false;
-      const m = meta.reset().view(c!).view(a!).view(b!);
+      const m = meta.reset("where").view(c!).view(a!).view(b!);
       return addon.where(out, c!.data, a!.data, b!.data, m.buf);
     },
     cast: (out, [x]) => {
       if (anyEmpty(out, [x!])) return false;
-      return addon.cast(out, x!.data, meta.reset().view(x!).buf);
+      return addon.cast(out, x!.data, meta.reset("cast").view(x!).buf);
     },
     reshape: (out, [x]) => {
       if (anyEmpty(out, [x!])) return false;
-      return addon.cast(out, x!.data, meta.reset().view(x!).buf);
+      return addon.cast(out, x!.data, meta.reset("reshape").view(x!).buf);
     },
     sum: (out, [x], { axes }) => {
       if (!(out instanceof Float32Array) || anyEmpty(out, [x!])) return false;
-      const m = meta.reset().view(x!).num(axes.length).list(axes);
+      const m = meta.reset("sum").view(x!).num(axes.length).list(axes);
       return addon.reduce(0, out, x!.data, m.buf);
     },
     max: (out, [x], { axes }) => {
       if (!(out instanceof Float32Array) || anyEmpty(out, [x!])) return false;
-      const m = meta.reset().view(x!).num(axes.length).list(axes);
+      const m = meta.reset("max").view(x!).num(axes.length).list(axes);
       return addon.reduce(1, out, x!.data, m.buf);
     },
     argmax: (out, [x], { axis }) => {
       if (anyEmpty(out, [x!])) return false;
-      return addon.argmax(out, x!.data, meta.reset().view(x!).num(axis).buf);
+      return addon.argmax(out, x!.data, meta.reset("argmax").view(x!).num(axis).buf);
     },
     pad: (out, [x], { pads, value }, shape) => {
       if (anyEmpty(out, [x!])) return false;
       const m = meta
-        .reset()
+        .reset("pad")
         .view(x!)
         .list(shape)
         .list(pads.map((p) => p[0]))
@@ -165,7 +194,7 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
       if (out.length === 0) return false;
       // Empty inputs contribute nothing; the rest are copied into place.
       const parts = inputs.filter((v) => !isEmpty(v));
-      const m = meta.reset().num(axis, shape.length).list(shape);
+      const m = meta.reset("concat").num(axis, shape.length).list(shape);
       for (const v of parts) m.view(v);
       return addon.concat(
         out,
@@ -175,7 +204,7 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
     },
     matmul: (out, [a, b], _p, shape) => {
       if (!(out instanceof Float32Array) || anyEmpty(out, [a!, b!])) return false;
-      const m = meta.reset().view(a!).view(b!).num(shape.length).list(shape);
+      const m = meta.reset("matmul").view(a!).view(b!).num(shape.length).list(shape);
       return addon.matmul(out, a!.data, b!.data, m.buf, bf16());
     },
     conv2d: (out, [x, w], p, shape) => conv(0, out, x!, w!, shape, p),
@@ -184,7 +213,7 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
     maxPool2dIndices: (out, [x], p, shape) => {
       if (anyEmpty(out, [x!])) return false;
       const m = meta
-        .reset()
+        .reset("maxPool2dIndices")
         .view(x!)
         .num(shape[2]!, shape[3]!)
         .list(p.kernel)
@@ -195,12 +224,12 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
     },
     gather: (out, [x, idx], { axis }) => {
       if (anyEmpty(out, [x!, idx!])) return false;
-      const m = meta.reset().view(x!).view(idx!).num(axis);
+      const m = meta.reset("gather").view(x!).view(idx!).num(axis);
       return checked("gather", axis, x!.shape[axis]!, addon.gather(out, x!.data, idx!.data, m.buf));
     },
     scatterAdd: (out, [src, idx], { axis, shape }) => {
       if (anyEmpty(out, [src!, idx!])) return false;
-      const m = meta.reset().view(src!).view(idx!).num(axis, shape.length).list(shape);
+      const m = meta.reset("scatterAdd").view(src!).view(idx!).num(axis, shape.length).list(shape);
       return checked(
         "scatterAdd",
         axis,
@@ -220,7 +249,7 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
   ): boolean {
     if (!(out instanceof Float32Array) || anyEmpty(out, [p, q])) return false;
     const m = meta
-      .reset()
+      .reset(CONV_OPS[kind]!)
       .view(p)
       .view(q)
       .list(outShape)
@@ -232,13 +261,13 @@ export function nativeKernels(addon: NativeAddon): Partial<KernelTable> {
   }
 
   for (const [name, op] of Object.entries(UNARY)) {
-    (table as Record<string, Kernel<"neg">>)[name] = unary(op, false);
+    (table as Record<string, Kernel<"neg">>)[name] = unary(name, op, false);
   }
   for (const [name, op] of Object.entries(UNARY_LOOP)) {
-    (table as Record<string, Kernel<"neg">>)[name] = unary(op, true);
+    (table as Record<string, Kernel<"neg">>)[name] = unary(name, op, true);
   }
   for (const [name, op] of Object.entries(BINARY)) {
-    (table as Record<string, Kernel<"add">>)[name] = binary(op);
+    (table as Record<string, Kernel<"add">>)[name] = binary(name, op);
   }
   return table;
 }
