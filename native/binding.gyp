@@ -24,9 +24,19 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-O2", "-O0"],
       # -O3 and OpenMP, but no -march: the build must run on any x86-64 (or arm64) CPU. oneDNN
       # JIT-compiles its own kernels for the CPU it finds; our loops use `omp simd` and
-      # function multiversioning (target_clones) for the few that matter.
-      "cflags": ["-O3", "-fopenmp", "-fno-math-errno"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-frtti", "-fopenmp", "-fno-math-errno"],
+      # function multiversioning (target_clones) for the few that matter. -fno-trapping-math: the
+      # addon never unmasks floating-point exceptions, and without it GCC will not vectorise a
+      # select whose untaken side could trap (mathf.h's log and exp).
+      "cflags": ["-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math"],
+      "cflags_cc": [
+        "-O3",
+        "-std=c++17",
+        "-fexceptions",
+        "-frtti",
+        "-fopenmp",
+        "-fno-math-errno",
+        "-fno-trapping-math",
+      ],
       "libraries": ["-L<(dnnl_lib)", "-Wl,-rpath,<(dnnl_lib)", "-ldnnl", "-fopenmp"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",

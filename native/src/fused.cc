@@ -5,6 +5,7 @@
 // scratch. Workspaces that must live from forward to backward are returned to JS as Uint8Arrays,
 // so the garbage collector owns them like any other tensor storage.
 #include "common.h"
+#include "mathf.h"
 
 namespace tsg {
 
@@ -55,6 +56,70 @@ bool all_f32(std::initializer_list<const View*> vs) {
 
 // ------------------------------------------------------------------ softmax, logsoftmax
 
+/**
+ * logSoftmax of one contiguous row: (x - m) - log Σ e^(x - m), m its maximum — the composition's
+ * formula and PyTorch's, so a row holding NaN or +inf, or only -inf, is NaN throughout. Computed
+ * here rather than by oneDNN's logsoftmax, whose log was off by up to 1.1e-5: the cross-entropy
+ * of a confident prediction (a lse - m near 0) came out 10% off, or negative. In place is fine.
+ * Multiversioned: the exp and log polynomials run 8 or 16 lanes wide.
+ */
+TSG_CLONES
+void logsoftmax_row(const float* x, float* y, int64_t n) {
+  float m = -INFINITY;
+#pragma omp simd reduction(max : m)
+  for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+  float s = 0.f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; i++) s += exp_f32(x[i] - m);
+  const float l = log_f32(s);
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - l;
+}
+
+/** logsoftmax_row over the `len` axis of a dense [len, inner] block, `inner` lanes at a time. */
+TSG_CLONES
+void logsoftmax_block(const float* x, float* y, int64_t len, int64_t inner, float* m, float* s) {
+#pragma omp simd
+  for (int64_t i = 0; i < inner; i++) {
+    m[i] = -INFINITY;
+    s[i] = 0.f;
+  }
+  for (int64_t k = 0; k < len; k++) {
+    const float* xk = x + k * inner;
+#pragma omp simd
+    for (int64_t i = 0; i < inner; i++) m[i] = xk[i] > m[i] ? xk[i] : m[i];
+  }
+  for (int64_t k = 0; k < len; k++) {
+    const float* xk = x + k * inner;
+#pragma omp simd
+    for (int64_t i = 0; i < inner; i++) s[i] += exp_f32(xk[i] - m[i]);
+  }
+#pragma omp simd
+  for (int64_t i = 0; i < inner; i++) s[i] = log_f32(s[i]);
+  for (int64_t k = 0; k < len; k++) {
+    const float* xk = x + k * inner;
+    float* yk = y + k * inner;
+#pragma omp simd
+    for (int64_t i = 0; i < inner; i++) yk[i] = (xk[i] - m[i]) - s[i];
+  }
+}
+
+/** logSoftmax of a dense [outer, len, inner] array along its middle axis, split over threads. */
+void logsoftmax_dense(const float* x, float* y, int64_t outer, int64_t len, int64_t inner) {
+  const int64_t n = outer * len * inner;
+  if (inner == 1) {
+    parallel_blocks(outer, n >= kParallelMin ? 1 : outer + 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; o++) logsoftmax_row(x + o * len, y + o * len, len);
+    });
+    return;
+  }
+  parallel_blocks(outer, n >= kParallelMin ? 1 : outer + 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> m(inner), s(inner);
+    for (int64_t o = lo; o < hi; o++)
+      logsoftmax_block(x + o * len * inner, y + o * len * inner, len, inner, m.data(), s.data());
+  });
+}
+
 struct Softmax {
   dnnl::primitive fwd, bwd;
   dnnl::memory::desc md;
@@ -100,16 +165,23 @@ Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
   check(ax >= 0 && ax < x.nd, "softmax axis outside the input's rank");
   check_f32(y, x.numel(), "softmax output length");
   const int axis = static_cast<int>(ax);
-  Softmax* e = softmax_entry(log, x, axis);
   const float* src = x.at<float>();
   if (!x.contiguous()) {
     // Gather into y and normalise in place.
     copy_to_dense(y.data, x);
     src = reinterpret_cast<float*>(y.data);
   }
-  // Rows the reference makes all NaN: any NaN; for softmax, also +inf (inf - max is inf - inf).
-  auto poisons = [log](float v) { return v != v || (!log && v == INFINITY); };
-  const bool fix = log ? any_nan(src, x.numel()) : any_nan_or_posinf(src, x.numel());
+  if (log) {
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < axis; i++) outer *= x.shape[i];
+    for (int i = axis + 1; i < x.nd; i++) inner *= x.shape[i];
+    logsoftmax_dense(src, reinterpret_cast<float*>(y.data), outer, x.shape[axis], inner);
+    return Napi::Boolean::New(env, true);
+  }
+  Softmax* e = softmax_entry(log, x, axis);
+  // Rows the reference makes all NaN: any NaN or +inf (inf - max is inf - inf).
+  auto poisons = [](float v) { return v != v || v == INFINITY; };
+  const bool fix = any_nan_or_posinf(src, x.numel());
   if (!x.contiguous() && fix) {
     // src is y itself here; keep the NaN positions before the primitive overwrites them.
     float* copy = static_cast<float*>(scratch(3, x.numel() * sizeof(float)));

@@ -102,7 +102,12 @@ describe.runIf(available)("nativeBackend", () => {
     tg.setBackend("js");
     expect(Array.from(two)).toEqual(Array.from(one));
     nativeBackend.setNumThreads(before);
-    expect(() => nativeBackend.setNumThreads(0)).toThrow(/positive integer/);
+    expect(() => nativeBackend.setNumThreads(0)).toThrow(
+      /expected an integer in \[1, 1024\], got 0/,
+    );
+    // Issue 19: 2^32 + 2 wrapped to 2 in the addon's int32.
+    expect(() => nativeBackend.setNumThreads(2 ** 32 + 2)).toThrow(/got 4294967298$/);
+    expect(nativeBackend.numThreads()).toBe(before);
   });
 
   it("differentiates twice through fused relu (createGraph uses the recorded rule)", () => {

@@ -71,6 +71,9 @@ export interface NativeBackend extends Backend {
  * }
  * console.log(native === undefined || native.available() || native.unavailableReason!() !== ""); // true
  */
+/** The most threads `setNumThreads` accepts. */
+const MAX_THREADS = 1024;
+
 export const nativeBackend: NativeBackend = {
   name: "native",
   get kernels(): Partial<KernelTable> {
@@ -89,8 +92,12 @@ export const nativeBackend: NativeBackend = {
   unavailableReason: () => addonError(),
   numThreads: () => addon().numThreads(),
   setNumThreads(n: number): void {
-    if (!Number.isInteger(n) || n < 1) {
-      throw new TsgradError("setNumThreads", `expected a positive integer, got ${n}`);
+    // The addon takes an int32 (2^32 + 2 wrapped to 2), and OpenMP starts that many threads.
+    if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+      throw new TsgradError(
+        "setNumThreads",
+        `expected an integer in [1, ${MAX_THREADS}], got ${n}`,
+      );
     }
     addon().setNumThreads(n);
   },
