@@ -147,6 +147,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source = "<bytes>"): Checkpo
   }
   const model = Object.fromEntries((order as string[]).map((k) => [k, tensors[k]!]));
   const tied = parse("tsgrad.tied", "{}");
+  if (typeof tied !== "object" || tied === null || Array.isArray(tied)) {
+    fail(`metadata "tsgrad.tied" is not an object`);
+  }
   for (const [alias, target] of Object.entries(tied as Record<string, unknown>)) {
     if (typeof target !== "string" || !(target in model) || !(alias in model)) {
       fail(`metadata "tsgrad.tied" entry ${alias} → ${String(target)} names no model tensor`);
@@ -155,8 +158,12 @@ export function decodeCheckpoint(bytes: Uint8Array, source = "<bytes>"): Checkpo
   }
 
   const used = new Set<string>();
-  const unpack = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(unpack);
+  // Stored state is a few levels deep (optimizer groups, scheduler state); an edited or corrupt
+  // file may nest arbitrarily, and recursing through that would overflow the stack.
+  const MAX_DEPTH = 64;
+  const unpack = (v: unknown, depth = 0): unknown => {
+    if (depth > MAX_DEPTH) fail(`metadata "tsgrad.state" nests deeper than ${MAX_DEPTH} levels`);
+    if (Array.isArray(v)) return v.map((x) => unpack(x, depth + 1));
     if (typeof v !== "object" || v === null) return v;
     const obj = v as Record<string, unknown>;
     const keys = Object.keys(obj);
@@ -177,7 +184,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source = "<bytes>"): Checkpo
     ) {
       fail(`metadata "tsgrad.state" has a malformed marker object ${JSON.stringify(obj)}`);
     }
-    return Object.fromEntries(Object.entries(inner as object).map(([k, x]) => [k, unpack(x)]));
+    return Object.fromEntries(
+      Object.entries(inner as object).map(([k, x]) => [k, unpack(x, depth + 1)]),
+    );
   };
   const skeleton = unpack(parse("tsgrad.state", "{}"));
   if (typeof skeleton !== "object" || skeleton === null || Array.isArray(skeleton)) {

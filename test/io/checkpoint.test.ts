@@ -125,5 +125,13 @@ describe("tg.io.saveCheckpoint", () => {
     expect(redo({ "tsgrad.state": "{}" })).toThrow(/tensor "#\/m" is not referenced/);
     expect(redo({ "tsgrad.model": '["w","v"]' })).toThrow(/does not list the model tensors/);
     expect(redo({ "tsgrad.state": '{"m":{"$bogus":1}}' })).toThrow(/malformed marker/);
+    // Issue 19: these gave a TypeError and a stack overflow.
+    expect(redo({ "tsgrad.tied": "null" })).toThrow(
+      /^c\.st: metadata "tsgrad.tied" is not an object$/,
+    );
+    const deep = '{"x":'.repeat(100_000) + "1" + "}".repeat(100_000);
+    expect(redo({ "tsgrad.state": deep })).toThrow(
+      /^c\.st: metadata "tsgrad.state" (nests deeper|is not valid JSON)/,
+    );
   });
 });
