@@ -5,6 +5,7 @@
  */
 import type { CmpOp, Kernel, KernelTable, Prim, View } from "../../ops/primitives.js";
 import type { DType } from "../../tensor/dtype.js";
+import { sameShape } from "../../tensor/shape.js";
 import { checkIndices } from "../js/indexing.js";
 import { coalesce, contiguousData } from "../js/strided.js";
 import { download, floatOperands, upload } from "./operands.js";
@@ -101,9 +102,6 @@ function uploadAny(rt: WasmRuntime, v: View): number {
   else rt.u8().set(src, at);
   return at + size * (v.offset - lo);
 }
-
-const sameDims = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * Whether an index of shape `idx` may select along `axis` of a tensor of shape `target`: the axis
@@ -287,7 +285,7 @@ export function wasmEltwiseKernels(rt: WasmRuntime): Partial<KernelTable> {
       // As gather's, for the writes into the dense output of `shape` (out's own length).
       const fits =
         indexFits(idx!.shape, shape, axis) &&
-        sameDims(src!.shape, idx!.shape) &&
+        sameShape(src!.shape, idx!.shape) &&
         out.length === shape.reduce((a, b) => a * b, 1);
       if (!fits) return false;
       if (src!.shape.reduce((a, b) => a * b, 1) * SPARSE < out.length) return false;

@@ -20,6 +20,7 @@ import type { FusedKernel, FusedKernels, FusedResult } from "../../ops/fused.js"
 import type { View } from "../../ops/primitives.js";
 import { isGradEnabled } from "../../tensor/autograd.js";
 import { TsgradError, fmtShape } from "../../tensor/errors.js";
+import { sameShape } from "../../tensor/shape.js";
 import { Tensor } from "../../tensor/tensor.js";
 import { MAX_RANK, unaryInto, uploadDense } from "./eltwise.js";
 import { GEMM_WORK } from "./kernels.js";
@@ -57,9 +58,6 @@ const f32 = (data: Float32Array, shape: readonly number[]): Tensor =>
   new Tensor(data, "float32", [...shape]);
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
-
-const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Whether `axis` names an axis of a rank-`ndim` tensor (already normalized: not negative). */
 const isAxis = (axis: unknown, ndim: number): axis is number =>
