@@ -94,10 +94,31 @@ export {
   std,
 } from "./ops/ops.js";
 export { variance as var } from "./ops/ops.js";
+export { log1p, expm1 } from "./ops/ops.js";
+export {
+  floor,
+  ceil,
+  round,
+  trunc,
+  isnan,
+  isinf,
+  isfinite,
+  nanToNum,
+  cumsum,
+  cumprod,
+  prod,
+  any,
+  all,
+  norm,
+} from "./ops/math-extra.js";
+export { sort, argsort, topk } from "./ops/sorting.js";
+export { tril, triu, roll } from "./ops/layout.js";
+export { bmm, outer, einsum } from "./ops/einsum.js";
 export {
   type Prim,
   type PrimParams,
   type CmpOp,
+  type RoundMode,
   type Window2d,
   type Conv2dParams,
   type View,

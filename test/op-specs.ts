@@ -87,6 +87,25 @@ export const primSpecs: { [P in Prim]: PrimSpec<P>[] } = {
       params: none,
     },
   ],
+  log1p: [
+    ...unary<"log1p">("positive"),
+    {
+      name: "tiny and near -1",
+      inputs: [{ shape: [5], values: [-0.9, -1e-9, 3e-10, 0.5, 40] }],
+      params: none,
+    },
+  ],
+  expm1: [
+    ...unary<"expm1">(),
+    { name: "tiny", inputs: [{ shape: [4], values: [-1e-9, 2e-10, -3, 5] }], params: none },
+  ],
+  // Values stay clear of the jumps, where finite differences are meaningless; ties and halves are
+  // tested against PyTorch in test/ops/more-ops.test.ts.
+  round: (["floor", "ceil", "round", "trunc"] as const).map((mode) => ({
+    name: mode,
+    inputs: [{ shape: [2, 4], values: [-2.7, -1.2, -0.4, 0.3, 1.6, 2.2, -0.7, 3.9] }],
+    params: { mode },
+  })),
   add: binary(),
   sub: binary(),
   mul: binary(),
@@ -161,6 +180,29 @@ export const primSpecs: { [P in Prim]: PrimSpec<P>[] } = {
       name: "axis 0 keepdim, ties pick the first",
       inputs: [{ shape: [3, 2], values: [1, 4, 3, 4, 3, 2] }],
       params: { axis: 0, keepdim: true },
+    },
+  ],
+  cumsum: [
+    { name: "axis 1", inputs: [{ shape: [3, 4] }], params: { axis: 1, reverse: false } },
+    { name: "axis 0 reversed", inputs: [{ shape: [3, 4] }], params: { axis: 0, reverse: true } },
+    {
+      name: "middle axis of a permuted view",
+      inputs: [{ shape: [4, 2, 3], view: (t) => t.permute([1, 2, 0]) }],
+      params: { axis: 1, reverse: false },
+    },
+    { name: "single element", inputs: [{ shape: [1] }], params: { axis: 0, reverse: true } },
+  ],
+  argsort: [
+    { name: "axis 1", inputs: [{ shape: [3, 5] }], params: { axis: 1, descending: false } },
+    {
+      name: "ties and NaN, descending, axis 0",
+      inputs: [{ shape: [5, 2], values: [1, 2, NaN, 2, 1, 0, 3, NaN, 1, 2] }],
+      params: { axis: 0, descending: true },
+    },
+    {
+      name: "transposed view",
+      inputs: [{ shape: [4, 3], view: (t) => t.t() }],
+      params: { axis: 1, descending: false },
     },
   ],
   reshape: [

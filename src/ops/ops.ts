@@ -16,6 +16,7 @@ import {
   numel,
   sameShape,
 } from "../tensor/shape.js";
+import { isGradEnabled } from "../tensor/autograd.js";
 import { Tensor, type TensorLike } from "../tensor/tensor.js";
 import { scalar } from "../tensor/scalar.js";
 import { run } from "./dispatch.js";
@@ -200,10 +201,14 @@ export const mul = (a: TensorLike, b: TensorLike): Tensor => binary("mul", a, b)
  */
 export const div = (a: TensorLike, b: TensorLike): Tensor => binary("div", a, b);
 /**
- * Elementwise power with broadcasting.
+ * Elementwise power with broadcasting. Every exponent follows IEEE 754's pow (C's), as torch.pow
+ * with a tensor exponent does: pow(-inf, 0.5) = +inf and pow(-0, 0.5) = +0. torch 1.13 computes a
+ * Python-number exponent of 0.5 or -0.5 as sqrt or rsqrt instead, so its `x ** 0.5` is NaN at -inf
+ * and -0 at -0 (and `x ** -0.5` NaN and -inf there); tsgrad keeps one rule for both spellings.
  *
  * @example
  * console.log(tg.pow(tg.tensor([2, 3]), 2).toArray()); // [4, 9]
+ * console.log(tg.pow(tg.tensor([-Infinity]), 0.5).toArray()); // [Infinity]
  */
 export const pow = (a: TensorLike, b: TensorLike): Tensor => binary("pow", a, b);
 /**
@@ -267,22 +272,37 @@ export function contiguous(x: Tensor): Tensor {
 }
 
 /**
- * Clamp into [min, max]; the gradient is 1 inside the range (bounds included) and 0 outside.
+ * Clamp into [min, max] (either bound may be omitted, not both — as torch.clamp). With min > max
+ * every element is max. The gradient is PyTorch's: 1 where min ≤ x ≤ max (bounds included) and 0
+ * elsewhere, NaN elements included.
  *
  * @example
  * console.log(tg.clamp(tg.tensor([-2, 0.5, 3]), 0, 1).toArray()); // [0, 0.5, 1]
  */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  if (min === undefined && max === undefined) {
+    throw new TsgradError("clamp", "at least one of min and max must be given");
+  }
+  // min first, then max: with min > max that leaves max everywhere, as torch.
+  let v = x.detach();
+  if (min !== undefined) v = where(cmp("lt", v, min), min, v);
+  if (max !== undefined) v = where(cmp("gt", v, max), max, v);
+  if (!x.requiresGrad || !isGradEnabled()) return v;
+  // The gradient reaches x only through these selects, whose comparisons are false at NaN: a NaN
+  // element gets 0, as torch's mask (x >= min) & (x <= max) gives it. Inside the range v equals x.
   let y = x;
-  if (min !== undefined) y = where(cmp("lt", y, min), min, y);
-  if (max !== undefined) y = where(cmp("gt", y, max), max, y);
+  if (max !== undefined) y = where(cmp("le", x, max), y, v);
+  if (min !== undefined) y = where(cmp("ge", x, min), y, v);
   return y;
 }
 
 // ------------------------------------------------------------------ reductions
 
 /**
- * Sum over `dim` (all axes when omitted).
+ * Sum over `dim` (all axes when omitted). An empty list `[]` reduces over no axis, as NumPy's
+ * `axis=()` — deliberately not torch 1.13's legacy rule, which reduces over all of them for `[]`
+ * and which PyTorch has marked for deprecation (pytorch/pytorch#29137): a computed list of axes
+ * (sumTo's, a mean over the axes that happen to differ) must be able to be empty.
  *
  * @example
  * console.log(tg.tensor([[1, 2], [3, 4]]).sum(0).toArray()); // [4, 6]
@@ -293,7 +313,7 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false
 }
 
 /**
- * Arithmetic mean over `dim` (all axes when omitted).
+ * Arithmetic mean over `dim` (all axes when omitted; none for `[]`, as {@link sum}).
  *
  * @example
  * console.log(tg.mean(tg.tensor([[1, 2], [3, 4]]), 1).toArray()); // [1.5, 3.5]
@@ -305,10 +325,15 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
 }
 
 /**
- * Variance with Bessel's `correction` (1 = unbiased, as torch.var).
+ * Variance with Bessel's `correction` (1 = unbiased, as torch.var). Where the correction is not
+ * smaller than the number n of reduced elements, the divisor is max(0, n − correction) = 0 and the
+ * value +inf or NaN, as torch's; the gradient is torch's too, 2(x − mean)/(n − correction), which
+ * is finite when the correction is larger than n. (When it equals n, both sides' gradients are
+ * non-finite: ±inf in torch, NaN here, where the mean's share of them is inf − inf.)
  *
  * @example
  * console.log(tg.var(tg.tensor([1, 2, 3, 4])).item().toFixed(4)); // "1.6667"
+ * console.log(tg.var(tg.tensor([1, 2]), 0, false, 3).item()); // Infinity
  */
 export function variance(
   x: Tensor,
@@ -320,7 +345,15 @@ export function variance(
   const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
   const xf = x.to(floatDtype(x.dtype));
   const d = sub(xf, mean(xf, axes, true));
-  return div(sum(mul(d, d), axes, keepdim), Math.max(0, n - correction));
+  const ss = sum(mul(d, d), axes, keepdim);
+  if (n - correction >= 0 || !ss.requiresGrad) return div(ss, Math.max(0, n - correction));
+  // A negative n − correction: the value divides by 0, the gradient by n − correction. Adding
+  // (s − s̄)/(n − c), exactly 0 where finite, attaches that gradient to the value s̄ / 0. Where s
+  // overflowed to inf, inf − inf would be NaN, so that term is 0 there (the value is +inf anyway).
+  const scaled = div(ss, n - correction);
+  const fixed = scaled.detach();
+  const grad = where(cmp("ne", abs(fixed), Infinity), sub(scaled, fixed), 0);
+  return add(div(ss.detach(), 0), grad);
 }
 
 /**
@@ -345,7 +378,8 @@ export function std(
 }
 
 /**
- * Maximum over `dim` (all axes when omitted); tied maxima share the gradient equally.
+ * Maximum over `dim` (all axes when omitted; none for `[]`, as {@link sum}); tied maxima share the
+ * gradient equally, as torch.amax (a NaN maximum gives every element a NaN gradient there).
  *
  * @example
  * console.log(tg.amax(tg.tensor([[1, 5], [7, 2]]), 0).toArray()); // [7, 5]
@@ -361,7 +395,7 @@ export function amax(x: Tensor, dim?: number | readonly number[], keepdim = fals
 }
 
 /**
- * Minimum over `dim` (all axes when omitted).
+ * Minimum over `dim` (all axes when omitted; none for `[]`, as {@link sum}).
  *
  * @example
  * console.log(tg.amin(tg.tensor([[1, 5], [7, 2]]), 1).toArray()); // [1, 2]
@@ -371,17 +405,25 @@ export function amin(x: Tensor, dim?: number | readonly number[], keepdim = fals
 }
 
 /**
- * Index of the first maximum along `dim`, or of the flattened tensor when `dim` is omitted (int32).
+ * Index of the first maximum along `dim`, or of the flattened tensor when `dim` is omitted (int32;
+ * with `keepdim` it then keeps every axis as size 1, as torch.argmax).
  *
  * @example
  * console.log(tg.argmax(tg.tensor([[1, 5], [7, 2]]), 1).toArray()); // [1, 0]
+ * console.log(tg.argmax(tg.tensor([[1, 5], [7, 2]]), undefined, true).toArray()); // [[2]]
  */
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
   if (dim === undefined) {
     if (x.size === 0) {
       throw new TsgradError("argmax", `an empty tensor ${fmtShape(x.shape)} has no maximum`);
     }
-    return run("argmax", [reshape(x, [-1])], { axis: 0, keepdim: false });
+    const flat = run("argmax", [reshape(x, [-1])], { axis: 0, keepdim: false });
+    return keepdim
+      ? reshape(
+          flat,
+          x.shape.map(() => 1),
+        )
+      : flat;
   }
   const axis = normAxis("argmax", dim, x.ndim);
   // A scalar is its own maximum, at index 0 (PyTorch's answer for dim 0 or -1).
@@ -431,23 +473,66 @@ export function extremeAlong(
 }
 
 /**
- * log(sum(exp(x))) over `dim`, stable for large inputs (and -inf for all -inf rows).
+ * The maximum (or minimum) of all elements, as torch's `x.max()` / `x.min()`. The value is
+ * amax's; the gradient is torch's: shared equally among the elements equal to the result — or,
+ * when there is a NaN, among the NaN elements — and exactly 0 elsewhere, even under an infinite or
+ * NaN upstream gradient (amax multiplies that by a 0/1 mask, as torch.amax does).
+ *
+ * @example
+ * // Tensor.max() and Tensor.min() are this.
+ * const x = tg.tensor([1, NaN, 3], { requiresGrad: true });
+ * x.max().backward();
+ * console.log(x.max().item(), x.grad!.toArray()); // NaN [0, 1, 0]
+ */
+export function extremeAll(x: Tensor, which: "max" | "min"): Tensor {
+  if (which === "min") return neg(extremeAll(neg(x), "max"));
+  const value = amax(x);
+  if (!isFloating(x.dtype) || !x.requiresGrad || !isGradEnabled()) return value;
+  const v = value.detach();
+  // Where the maximum is a number: the max primitive over those elements alone (the others -inf),
+  // so its 0/1 mask only ever multiplies the others, which the outer select then drops.
+  const ties = cmp("eq", x, v);
+  const numeric = run("max", [where(ties, x, -Infinity)], {
+    axes: normAxes("max", undefined, x.ndim),
+    keepdim: false,
+  });
+  // Where it is NaN: the mean of the NaN elements (NaN, with gradient g / count to each). The count
+  // is at least 1 so that this unused branch keeps a finite gradient when there is no NaN.
+  const nan = cmp("ne", x, x);
+  const count = maximum(sum(nan.to(x.dtype)), 1);
+  const nanMean = div(sum(where(nan, x, 0)), count);
+  return where(cmp("ne", v, v), nanMean, numeric);
+}
+
+/**
+ * The detached row maxima softmax-like ops shift by, or 0 when a reduced axis is empty: an empty
+ * row has no maximum, and shifting nothing by 0 changes nothing.
+ */
+function rowShift(x: Tensor, axes: readonly number[]): Tensor {
+  return axes.some((a) => x.shape[a] === 0) ? scalar(0, x.dtype) : amax(x, axes, true).detach();
+}
+
+/**
+ * log(sum(exp(x))) over `dim`, stable for large inputs (and -inf for all -inf rows, or over an
+ * empty axis, as torch).
  *
  * @example
  * console.log(tg.logsumexp(tg.tensor([[1000, 1000]]), 1).toArray()); // [1000.6931471805599]
+ * console.log(tg.logsumexp(tg.zeros([2, 0]), 1).toArray()); // [-Infinity, -Infinity]
  */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
   const axes = normAxes("logsumexp", dim, x.ndim);
   // The shift m cancels out of the value and the gradient, so it is detached; rows whose max is
   // infinite are shifted by 0 instead so that -inf rows give -inf rather than NaN.
-  const m0 = amax(x, axes, true).detach();
+  const m0 = rowShift(x, axes);
   const m = where(cmp("eq", abs(m0), Infinity), 0, m0);
   const out = add(log(sum(exp(sub(x, m)), axes, true)), m);
   return keepdim ? out : squeeze(out, axes);
 }
 
 /**
- * Softmax along `dim`, shifted by the maximum so it never overflows.
+ * Softmax along `dim`, shifted by the maximum so it never overflows (an empty axis gives an empty
+ * result, as torch).
  *
  * @example
  * console.log(tg.tensor([1000, 1000]).softmax(0).toArray()); // [0.5, 0.5]
@@ -455,6 +540,8 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = 
 export function softmax(x: Tensor, dim: number): Tensor {
   const xf = x.to(floatDtype(x.dtype));
   const axis = normAxis("softmax", dim, xf.ndim);
+  // Nothing to normalise, and no row maximum to shift by; the kernels need not see this case.
+  if (xf.ndim > 0 && xf.shape[axis] === 0) return div(exp(xf), sum(exp(xf), axis, true));
   return fused("softmax", [xf], { axis }, ([t], p) => {
     const e = exp(sub(t!, amax(t!, p.axis, true).detach()));
     return [div(e, sum(e, p.axis, true))];
@@ -470,6 +557,8 @@ export function softmax(x: Tensor, dim: number): Tensor {
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const xf = x.to(floatDtype(x.dtype));
   const axis = normAxis("logSoftmax", dim, xf.ndim);
+  // As softmax: an empty axis has no maximum to shift by.
+  if (xf.ndim > 0 && xf.shape[axis] === 0) return sub(xf, log(sum(exp(xf), axis, true)));
   return fused("logSoftmax", [xf], { axis }, ([t], p) => {
     // (x - m) - log Σ exp(x - m), m the row's maximum, as PyTorch computes it: a row holding +inf
     // (or only -inf) is NaN throughout, as its softmax is, rather than -inf beside a NaN.
@@ -544,7 +633,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 }
 
 /**
- * Swap two axes (a view).
+ * Swap two axes (a view). A 0-d tensor accepts 0 and -1 for itself, as torch, and is returned.
  *
  * @example
  * console.log(tg.transpose(tg.tensor([[1, 2]]), 0, 1).toArray()); // [[1], [2]]
@@ -552,6 +641,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const a = normAxis("transpose", dim0, x.ndim);
   const b = normAxis("transpose", dim1, x.ndim);
+  if (x.ndim === 0) return x;
   const perm = x.shape.map((_, i) => i);
   perm[a] = b;
   perm[b] = a;
@@ -763,6 +853,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
 
 /**
  * torch.Tensor.repeat: tile the tensor `repeats[i]` times along axis i (leading new axes allowed).
+ * The result is contiguous, as torch's copy is, so it can always be `view`ed.
  *
  * @example
  * console.log(tg.repeat(tg.tensor([1, 2]), [2]).toArray()); // [1, 2, 1, 2]
@@ -777,9 +868,12 @@ export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
   const shape = [...Array<number>(repeats.length - x.ndim).fill(1), ...x.shape];
   const inter = shape.flatMap((d) => [1, d]);
   const target = shape.flatMap((d, i) => [repeats[i]!, d]);
-  return reshape(
-    expand(reshape(x, inter), target),
-    shape.map((d, i) => d * repeats[i]!),
+  // Repeating size-1 axes alone reshapes the broadcast without a copy: a stride-0 view.
+  return contiguous(
+    reshape(
+      expand(reshape(x, inter), target),
+      shape.map((d, i) => d * repeats[i]!),
+    ),
   );
 }
 
@@ -906,3 +1000,22 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   }
   return reshape(sum(g, axes, true), shape);
 }
+
+// ------------------------------------------------------------------ log1p / expm1
+
+/**
+ * log(1 + x), accurate where x is tiny (log(1 + 1e-10) loses every digit in float32; this does
+ * not). Integer inputs give float32, as torch.log1p.
+ *
+ * @example
+ * console.log(tg.log1p(tg.tensor([0, 1e-10], { dtype: "float64" })).toArray()); // [0, 1e-10]
+ */
+export const log1p = (x: Tensor): Tensor => run("log1p", [x.to(floatDtype(x.dtype))], {});
+
+/**
+ * e^x - 1, accurate where x is tiny. Integer inputs give float32, as torch.expm1.
+ *
+ * @example
+ * console.log(tg.expm1(tg.tensor([0, 1e-10], { dtype: "float64" })).toArray()); // [0, 1.00000000005e-10]
+ */
+export const expm1 = (x: Tensor): Tensor => run("expm1", [x.to(floatDtype(x.dtype))], {});

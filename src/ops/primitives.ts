@@ -14,6 +14,9 @@ import type { DType, TypedArray } from "../tensor/dtype.js";
 
 export type CmpOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 
+/** How the `round` primitive rounds: toward -inf, toward +inf, half to even (torch.round), toward 0. */
+export type RoundMode = "floor" | "ceil" | "round" | "trunc";
+
 /** 2-D window geometry shared by convolution and pooling: [height, width] pairs. */
 export interface Window2d {
   stride: [number, number];
@@ -38,6 +41,12 @@ export interface PrimParams {
   sin: Record<string, never>;
   cos: Record<string, never>;
   erf: Record<string, never>;
+  /** log(1 + x), accurate for small x. */
+  log1p: Record<string, never>;
+  /** e^x - 1, accurate for small x. */
+  expm1: Record<string, never>;
+  /** floor / ceil / round-half-to-even / trunc; same dtype out; the gradient is zero. */
+  round: { mode: RoundMode };
   // Binary elementwise; inputs arrive already broadcast to the output shape (stride-0 views).
   add: Record<string, never>;
   sub: Record<string, never>;
@@ -55,6 +64,13 @@ export interface PrimParams {
   max: { axes: number[]; keepdim: boolean };
   /** Index of the first maximum along one axis (int32, no gradient). */
   argmax: { axis: number; keepdim: boolean };
+  /** Inclusive running sum along `axis`, from the end when `reverse` (accumulated in double). */
+  cumsum: { axis: number; reverse: boolean };
+  /**
+   * The permutation that stably sorts each line along `axis` (int32, no gradient); NaN sorts as
+   * the largest value, as in torch.sort.
+   */
+  argsort: { axis: number; descending: boolean };
   // Movement. reshape/permute/expand/slice are views whenever the layout allows (no kernel runs).
   reshape: { shape: number[] };
   permute: { perm: number[] };

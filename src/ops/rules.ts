@@ -9,6 +9,7 @@
  */
 import { type DType, isFloating } from "../tensor/dtype.js";
 import { TsgradError, fmtShape } from "../tensor/errors.js";
+import { zeros } from "../tensor/creation.js";
 import { contiguousStrides, numel, sameShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import * as ops from "./ops.js";
@@ -173,6 +174,13 @@ function checkIndexShape(op: string, idx: View, target: readonly number[], axis:
   }
 }
 
+/** A scan/sort axis must be one the tensor has (the front end maps a 0-d tensor to shape [1]). */
+function checkAxis(op: string, shape: readonly number[], axis: number): void {
+  if (!Number.isInteger(axis) || axis < 0 || axis >= shape.length) {
+    throw new TsgradError(op, `axis ${axis} is out of range for ${fmtShape(shape)}`);
+  }
+}
+
 const mask = (t: Tensor, dtype: DType) => t.to(dtype);
 
 /** The last two axes are stored column-major (as `w.t()` of a contiguous matrix `w`). */
@@ -206,10 +214,11 @@ export const rules: { [P in Prim]: Rule<P> } = {
     shape: unaryFloat("sigmoid"),
     vjp: (g, { out }) => [ops.mul(g, ops.mul(out, ops.sub(1, out)))],
   },
-  // NOTE: the gradient at exactly 0 is 0 (as PyTorch), hence x > 0 rather than x >= 0.
+  // PyTorch's threshold_backward: 0 where x ≤ 0 (at exactly 0 too), else g — NaN included. A
+  // select, not g · [x > 0], so an infinite or NaN g gives 0 rather than NaN where x ≤ 0.
   relu: {
     shape: unaryFloat("relu"),
-    vjp: (g, { inputs }) => [ops.mul(g, mask(ops.cmp("gt", inputs[0]!, 0), g.dtype))],
+    vjp: (g, { inputs }) => [ops.where(ops.cmp("le", inputs[0]!, 0), 0, g)],
   },
   // d/dx |x| = sign(x), 0 at 0
   abs: { shape: unaryFloat("abs"), vjp: (g, { inputs }) => [ops.mul(g, ops.sign(inputs[0]!))] },
@@ -225,6 +234,24 @@ export const rules: { [P in Prim]: Rule<P> } = {
       const x = inputs[0]!;
       return [ops.mul(g, ops.mul(ops.exp(ops.neg(ops.mul(x, x))), 2 / Math.sqrt(Math.PI)))];
     },
+  },
+  // d/dx log(1 + x) = 1 / (1 + x)
+  log1p: {
+    shape: unaryFloat("log1p"),
+    vjp: (g, { inputs }) => [ops.div(g, ops.add(inputs[0]!, 1))],
+  },
+  // d/dx (e^x - 1) = e^x = out + 1
+  expm1: { shape: unaryFloat("expm1"), vjp: (g, { out }) => [ops.mul(g, ops.add(out, 1))] },
+  // Piecewise constant: the gradient is zero everywhere, a real zero tensor (as PyTorch's
+  // floor/ceil/round/trunc backward) rather than no gradient, so a loss through it still backprops.
+  round: {
+    shape: (inputs, { mode }) => {
+      if (!["floor", "ceil", "round", "trunc"].includes(mode)) {
+        throw new TsgradError("round", `unknown rounding mode ${JSON.stringify(mode)}`);
+      }
+      return unaryFloat(mode)(inputs);
+    },
+    vjp: (g) => [zeros(g.shape, { dtype: g.dtype })],
   },
 
   add: { shape: sameShapes("add", 2), vjp: (g) => [g, g] },
@@ -264,15 +291,17 @@ export const rules: { [P in Prim]: Rule<P> } = {
       ];
     },
   },
-  // NOTE: ties split the gradient half and half, as PyTorch's maximum does.
+  // PyTorch's rule: ties split the gradient half and half; the smaller side gets exactly 0 (a
+  // select, so an infinite or NaN g does not make it 0 · inf = NaN); where either is NaN no
+  // comparison holds and both get g.
   maximum: {
     shape: sameShapes("maximum", 2),
-    vjp: (g, { inputs: [a, b] }) => {
-      const share = ops.add(
-        mask(ops.cmp("gt", a!, b!), g.dtype),
-        ops.mul(mask(ops.cmp("eq", a!, b!), g.dtype), 0.5),
-      );
-      return [ops.mul(g, share), ops.mul(g, ops.sub(1, share))];
+    vjp: (g, { inputs: [a, b], needs }) => {
+      const split = ops.where(ops.cmp("eq", a!, b!), ops.mul(g, 0.5), g);
+      return [
+        needs[0] ? ops.where(ops.cmp("lt", a!, b!), 0, split) : null,
+        needs[1] ? ops.where(ops.cmp("gt", a!, b!), 0, split) : null,
+      ];
     },
   },
   cmp: { shape: sameShapes("cmp", 2, "bool"), vjp: null },
@@ -321,6 +350,25 @@ export const rules: { [P in Prim]: Rule<P> } = {
       shape: reduced(x!.shape, [axis], keepdim),
       dtype: "int32",
     }),
+    vjp: null,
+  },
+  // Each input element x_j reaches every output y_i with i on its far side, so the gradient is the
+  // running sum of g taken in the opposite direction.
+  cumsum: {
+    shape: ([x], { axis }) => {
+      checkAxis("cumsum", x!.shape, axis);
+      if (x!.dtype === "bool") {
+        throw new TsgradError("cumsum", "expected a numeric tensor, got bool");
+      }
+      return { shape: [...x!.shape], dtype: x!.dtype };
+    },
+    vjp: (g, { params: { axis, reverse } }) => [run("cumsum", [g], { axis, reverse: !reverse })],
+  },
+  argsort: {
+    shape: ([x], { axis }) => {
+      checkAxis("argsort", x!.shape, axis);
+      return { shape: [...x!.shape], dtype: "int32" };
+    },
     vjp: null,
   },
 

@@ -7,6 +7,10 @@
  * functional ops in `src/ops/ops.ts`.
  */
 import * as ops from "../ops/ops.js";
+import * as einsumOps from "../ops/einsum.js";
+import * as layoutOps from "../ops/layout.js";
+import * as mathOps from "../ops/math-extra.js";
+import * as sortOps from "../ops/sorting.js";
 import type { View } from "../ops/primitives.js";
 import { type BackwardOptions, type Node, backward } from "./autograd.js";
 import { type DType, type TypedArray, allocate } from "./dtype.js";
@@ -356,13 +360,13 @@ export class Tensor implements View {
   max(): Tensor;
   max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    if (dim === undefined) return ops.amax(this);
+    if (dim === undefined) return ops.extremeAll(this, "max");
     return ops.extremeAlong(this, dim, "max", keepdim);
   }
   min(): Tensor;
   min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    if (dim === undefined) return ops.amin(this);
+    if (dim === undefined) return ops.extremeAll(this, "min");
     return ops.extremeAlong(this, dim, "min", keepdim);
   }
   /** Index of the maximum along `dim` (of the flattened tensor when omitted). */
@@ -401,9 +405,12 @@ export class Tensor implements View {
   transpose(dim0: number, dim1: number): Tensor {
     return ops.transpose(this, dim0, dim1);
   }
-  /** Transpose of a 2-D tensor (or the last two axes of a batched one). */
+  /**
+   * Transpose of a 2-D tensor (or the last two axes of a batched one, where torch raises); a 0-d or
+   * 1-D tensor is returned as it is, as torch's t().
+   */
   t(): Tensor {
-    return ops.transpose(this, -2, -1);
+    return this.ndim < 2 ? this : ops.transpose(this, -2, -1);
   }
   /** Broadcast to `shape` without copying (-1 keeps a dimension). */
   expand(shape: readonly number[]): Tensor {
@@ -462,5 +469,87 @@ export class Tensor implements View {
   /** Matrix product with NumPy semantics (1-D operands, broadcast batch dimensions). */
   matmul(other: Tensor): Tensor {
     return ops.matmul(this, other);
+  }
+  /** Batched product of two 3-D tensors (no broadcasting), as torch.bmm. */
+  bmm(other: Tensor): Tensor {
+    return einsumOps.bmm(this, other);
+  }
+  /** Outer product of two 1-D tensors. */
+  outer(other: Tensor): Tensor {
+    return einsumOps.outer(this, other);
+  }
+
+  // ---------------------------------------------------------------- more math (tg.log1p, …)
+
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
+  expm1(): Tensor {
+    return ops.expm1(this);
+  }
+  /** Rounding has a zero gradient (a zero tensor, as in PyTorch). */
+  floor(): Tensor {
+    return mathOps.floor(this);
+  }
+  ceil(): Tensor {
+    return mathOps.ceil(this);
+  }
+  /** Halves round to the even neighbour, as torch.round. */
+  round(): Tensor {
+    return mathOps.round(this);
+  }
+  trunc(): Tensor {
+    return mathOps.trunc(this);
+  }
+  isnan(): Tensor {
+    return mathOps.isnan(this);
+  }
+  isinf(): Tensor {
+    return mathOps.isinf(this);
+  }
+  isfinite(): Tensor {
+    return mathOps.isfinite(this);
+  }
+  nanToNum(opts?: { nan?: number; posinf?: number; neginf?: number }): Tensor {
+    return mathOps.nanToNum(this, opts);
+  }
+  cumsum(dim: number): Tensor {
+    return mathOps.cumsum(this, dim);
+  }
+  cumprod(dim: number): Tensor {
+    return mathOps.cumprod(this, dim);
+  }
+  /** Product over `dim` (all elements when omitted), with exact gradients at zeros. */
+  prod(dim?: number, keepdim = false): Tensor {
+    return mathOps.prod(this, dim, keepdim);
+  }
+  any(dim?: number | readonly number[], keepdim = false): Tensor {
+    return mathOps.any(this, dim, keepdim);
+  }
+  all(dim?: number | readonly number[], keepdim = false): Tensor {
+    return mathOps.all(this, dim, keepdim);
+  }
+  /** Vector p-norm over `dim` (all elements when omitted), as torch.norm with a numeric p. */
+  norm(p: number | "fro" = 2, dim?: number | readonly number[], keepdim = false): Tensor {
+    return mathOps.norm(this, p, dim, keepdim);
+  }
+  /** Stable sort along `dim` (NaN last ascending): `{ values, indices }`. */
+  sort(dim = -1, descending = false): { values: Tensor; indices: Tensor } {
+    return sortOps.sort(this, dim, descending);
+  }
+  argsort(dim = -1, descending = false): Tensor {
+    return sortOps.argsort(this, dim, descending);
+  }
+  topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
+    return sortOps.topk(this, k, dim, largest, sorted);
+  }
+  tril(diagonal = 0): Tensor {
+    return layoutOps.tril(this, diagonal);
+  }
+  triu(diagonal = 0): Tensor {
+    return layoutOps.triu(this, diagonal);
+  }
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
+    return layoutOps.roll(this, shifts, dims);
   }
 }

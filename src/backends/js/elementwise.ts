@@ -7,13 +7,24 @@ import type { CmpOp, Kernel, KernelTable, View } from "../../ops/primitives.js";
 import { copyInto, forEachRow } from "./strided.js";
 
 export type UnaryOp =
-  "neg" | "exp" | "log" | "sqrt" | "tanh" | "sigmoid" | "relu" | "abs" | "sin" | "cos" | "erf";
+  | "neg"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "abs"
+  | "sin"
+  | "cos"
+  | "erf"
+  | "log1p"
+  | "expm1";
 export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "maximum";
 
 export function unaryKernel(op: UnaryOp): Kernel<UnaryOp> {
   return (out, [x], _p, shape) => {
     const d = x!.data;
-    const precise = out instanceof Float64Array;
     forEachRow(shape, [x!], (offs, o, n, [s]) => {
       const p = offs[0]!;
       const st = s!;
@@ -59,9 +70,17 @@ export function unaryKernel(op: UnaryOp): Kernel<UnaryOp> {
         case "cos":
           for (let i = 0; i < n; i++) out[o + i] = Math.cos(d[p + i * st]!);
           break;
+        case "log1p":
+          for (let i = 0; i < n; i++) out[o + i] = Math.log1p(d[p + i * st]!);
+          break;
+        case "expm1":
+          for (let i = 0; i < n; i++) out[o + i] = Math.expm1(d[p + i * st]!);
+          break;
         case "erf":
-          if (precise) for (let i = 0; i < n; i++) out[o + i] = erf64(d[p + i * st]!);
-          else for (let i = 0; i < n; i++) out[o + i] = erf32(d[p + i * st]!);
+          // float32 too: erf64 rounded to float32 is odd, exact at ±0 and within an ulp, where a
+          // float32-grade approximation (A&S 7.1.26, |error| 1.5e-7) gives erf(0) = 1e-9 and
+          // loses all relative accuracy near 0.
+          for (let i = 0; i < n; i++) out[o + i] = erf64(d[p + i * st]!);
           break;
       }
     });
@@ -155,6 +174,28 @@ export const whereKernel: Kernel<"where"> = (out, [c, a, b], _p, shape) => {
   });
 };
 
+/** Round half to even (torch.round): Math.round rounds halves up, so odd results step back. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+export const roundKernel: Kernel<"round"> = (out, [x], { mode }, shape) => {
+  const d = x!.data;
+  const f =
+    mode === "floor"
+      ? Math.floor
+      : mode === "ceil"
+        ? Math.ceil
+        : mode === "trunc"
+          ? Math.trunc
+          : roundHalfEven;
+  forEachRow(shape, [x!], (offs, o, n, [s]) => {
+    let p = offs[0]!;
+    for (let i = 0; i < n; i++, p += s!) out[o + i] = f(d[p]!);
+  });
+};
+
 export const castKernel: Kernel<"cast"> = (out, [x], { dtype }, shape) => {
   if (dtype === "bool") {
     const d = x!.data;
@@ -174,25 +215,13 @@ export const castKernel: Kernel<"cast"> = (out, [x], { dtype }, shape) => {
   }
 };
 
-/** erf to float32 precision (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
-function erf32(x: number): number {
-  const s = x < 0 ? -1 : 1;
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-a * a);
-  return s * y;
-}
-
 /**
  * erf to double precision: the all-positive series 2/√π e^(-x²) Σ (2x²)^n x / (2n+1)!! for
  * |x| < 3 (no cancellation), and erfc's continued fraction (modified Lentz) beyond.
  */
 export function erf64(x: number): number {
-  if (x !== x) return x;
+  // NaN, and ±0 with its sign (erf is odd; the series would give +0 for -0).
+  if (x !== x || x === 0) return x;
   const a = Math.abs(x);
   const s = x < 0 ? -1 : 1;
   if (a >= 6) return s;
@@ -227,26 +256,31 @@ export function erf64(x: number): number {
   return s * (1 - erfc);
 }
 
-export const elementwiseKernels: Pick<KernelTable, UnaryOp | BinaryOp | "cmp" | "where" | "cast"> =
-  {
-    neg: unaryKernel("neg"),
-    exp: unaryKernel("exp"),
-    log: unaryKernel("log"),
-    sqrt: unaryKernel("sqrt"),
-    tanh: unaryKernel("tanh"),
-    sigmoid: unaryKernel("sigmoid"),
-    relu: unaryKernel("relu"),
-    abs: unaryKernel("abs"),
-    sin: unaryKernel("sin"),
-    cos: unaryKernel("cos"),
-    erf: unaryKernel("erf"),
-    add: binaryKernel("add"),
-    sub: binaryKernel("sub"),
-    mul: binaryKernel("mul"),
-    div: binaryKernel("div"),
-    pow: binaryKernel("pow"),
-    maximum: binaryKernel("maximum"),
-    cmp: cmpKernel,
-    where: whereKernel,
-    cast: castKernel,
-  };
+export const elementwiseKernels: Pick<
+  KernelTable,
+  UnaryOp | BinaryOp | "round" | "cmp" | "where" | "cast"
+> = {
+  neg: unaryKernel("neg"),
+  exp: unaryKernel("exp"),
+  log: unaryKernel("log"),
+  sqrt: unaryKernel("sqrt"),
+  tanh: unaryKernel("tanh"),
+  sigmoid: unaryKernel("sigmoid"),
+  relu: unaryKernel("relu"),
+  abs: unaryKernel("abs"),
+  sin: unaryKernel("sin"),
+  cos: unaryKernel("cos"),
+  erf: unaryKernel("erf"),
+  log1p: unaryKernel("log1p"),
+  expm1: unaryKernel("expm1"),
+  round: roundKernel,
+  add: binaryKernel("add"),
+  sub: binaryKernel("sub"),
+  mul: binaryKernel("mul"),
+  div: binaryKernel("div"),
+  pow: binaryKernel("pow"),
+  maximum: binaryKernel("maximum"),
+  cmp: cmpKernel,
+  where: whereKernel,
+  cast: castKernel,
+};

@@ -11,6 +11,7 @@ import { indexingKernels } from "./indexing.js";
 import { linalgKernels } from "./linalg.js";
 import { movementKernels } from "./movement.js";
 import { reduceKernels } from "./reduce.js";
+import { scanKernels } from "./scan.js";
 
 export const jsKernels: KernelTable = {
   ...elementwiseKernels,
@@ -18,6 +19,7 @@ export const jsKernels: KernelTable = {
   ...movementKernels,
   ...linalgKernels,
   ...indexingKernels,
+  ...scanKernels,
 };
 
 export const jsBackend: Backend = {

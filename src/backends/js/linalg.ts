@@ -242,10 +242,10 @@ export const maxPool2dIndicesKernel: Kernel<"maxPool2dIndices"> = (out, [x], p, 
             const ix = ox * sw - pw + j * dw;
             if (ix < 0 || ix >= w) continue;
             const v = xd[base + iy * w + ix]!;
+            // PyTorch's scan: the first tap, then each greater one or NaN (so the last NaN).
             if (v > best || at < 0 || v !== v) {
               best = v;
               at = iy * w + ix;
-              if (v !== v) break;
             }
           }
         }
