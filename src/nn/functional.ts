@@ -92,9 +92,16 @@ export function softplus(x: Tensor): Tensor {
   // that gave softplus'(0) = 0 and no gradient to a zero-initialised classifier's negatives.
   // Here the x ≤ 0 side owns 0: d/dx = 0 + σ(0)·1 = 0.5.
   const pos = ops.cmp("gt", x, 0);
-  const max0 = ops.where(pos, x, 0);
+  return ops.add(ops.where(pos, x, 0), softplusTail(x, pos));
+}
+
+/**
+ * log(1 + e^-|x|) ∈ (0, log 2], the part of softplus(x) beyond max(x, 0); pos is x > 0. With
+ * log1p, not log(1 + ·): in float32 1 + e^-17 is 1, and softplus(-17) would be 0, not 4e-8.
+ */
+function softplusTail(x: Tensor, pos: Tensor): Tensor {
   const abs = ops.where(pos, x, ops.neg(x));
-  return ops.add(max0, ops.log(ops.add(ops.exp(ops.neg(abs)), 1)));
+  return ops.log1p(ops.exp(ops.neg(abs)));
 }
 
 // ------------------------------------------------------------------ layers
@@ -160,6 +167,15 @@ export function conv2d(
   } else {
     padding = opts.padding === "valid" ? [0, 0] : pair(opts.padding ?? 0);
   }
+  // As PyTorch: of an empty input only the batch or the channels may be empty. An empty image
+  // with padding around it would make up an output of zeros (or bias) from nothing.
+  const [n, c, h, w] = x.shape;
+  if (x.ndim === 4 && n! > 0 && c! > 0 && (h === 0 || w === 0)) {
+    throw new TsgradError(
+      "conv2d",
+      `input ${fmtShape(x.shape)} has an empty spatial axis (only the batch or channel axis may be 0)`,
+    );
+  }
   const params = { stride, padding, dilation, groups: opts.groups ?? 1 };
   if (!bias) return run("conv2d", [x, weight.to(x.dtype)], params);
   if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) {
@@ -183,27 +199,77 @@ export interface Pool2dOptions {
   ceilMode?: boolean;
 }
 
+/** As PyTorch's pooling: only the batch axis of the [N, C, H, W] input may be empty. */
+function checkPoolInput(op: string, x: Tensor): void {
+  if (x.ndim !== 4 || x.shape.slice(1).includes(0)) {
+    throw new TsgradError(
+      op,
+      `expected a 4-D input [N,C,H,W] with C, H and W not 0 (only N may be), got ${fmtShape(x.shape)}`,
+    );
+  }
+}
+
+/** Whether one of the `out` windows along an axis of `size` has every tap in the padding. */
+function paddingOnlyWindow(
+  size: number,
+  out: number,
+  k: number,
+  stride: number,
+  pad: number,
+  dil: number,
+): boolean {
+  for (let o = 0; o < out; o++) {
+    let taps = 0;
+    for (let i = 0; i < k; i++) {
+      const at = o * stride - pad + i * dil;
+      if (at >= 0 && at < size) taps++;
+    }
+    if (taps === 0) return true;
+  }
+  return false;
+}
+
 /**
  * Max pooling. Overlapping windows (kernel 3, stride 2, as AlexNet) are supported. It is a gather
- * at the argmax of each window, so its gradient is a scatter-add there.
+ * at the argmax of each window, so its gradient is a scatter-add there. As in PyTorch, a window
+ * holding NaN gives NaN and sends its gradient to the last NaN; a window of -inf values sends it
+ * to its first element; a window of padding only (possible with dilation or ceilMode) gives
+ * -inf and no gradient (PyTorch sends it to an element past the window's row).
  *
  * @example
  * const y = tg.F.maxPool2d(tg.arange(16).float().reshape([1, 1, 4, 4]), 2);
  * console.log(y.toArray()); // [[[[5, 7], [13, 15]]]]
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {}): Tensor {
+  checkPoolInput("maxPool2d", x);
   const kernel = pair(kernelSize);
+  const [stride, padding, dilation] = [
+    pair(opts.stride ?? kernel),
+    pair(opts.padding ?? 0),
+    pair(opts.dilation ?? 1),
+  ];
   const idx = run("maxPool2dIndices", [x], {
     kernel,
-    stride: pair(opts.stride ?? kernel),
-    padding: pair(opts.padding ?? 0),
-    dilation: pair(opts.dilation ?? 1),
+    stride,
+    padding,
+    dilation,
     ceilMode: opts.ceilMode ?? false,
   });
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const [, , oh, ow] = idx.shape as [number, number, number, number];
-  const flat = ops.gather(ops.reshape(x, [n, c, h * w]), 2, ops.reshape(idx, [n, c, oh * ow]));
-  return ops.reshape(flat, [n, c, oh, ow]);
+  const planes = ops.reshape(x, [n, c, h * w]);
+  const pick = (i: Tensor) =>
+    ops.reshape(ops.gather(planes, 2, ops.reshape(i, [n, c, oh * ow])), [n, c, oh, ow]);
+  // The geometry alone says whether a window has no tap inside x (its index is then -1), so
+  // the common case pays for no selects.
+  if (
+    !paddingOnlyWindow(h, oh, kernel[0], stride[0], padding[0], dilation[0]) &&
+    !paddingOnlyWindow(w, ow, kernel[1], stride[1], padding[1], dilation[1])
+  ) {
+    return pick(idx);
+  }
+  const some = ops.cmp("ge", idx, 0);
+  return ops.where(some, pick(ops.where(some, idx, 0)), -Infinity);
 }
 
 /**
@@ -218,9 +284,7 @@ export function avgPool2d(
   kernelSize: Pair,
   opts: Pool2dOptions & { countIncludePad?: boolean } = {},
 ): Tensor {
-  if (x.ndim !== 4) {
-    throw new TsgradError("avgPool2d", `expected a 4-D input [N,C,H,W], got ${fmtShape(x.shape)}`);
-  }
+  checkPoolInput("avgPool2d", x);
   if (opts.ceilMode) throw new TsgradError("avgPool2d", "ceilMode is not supported");
   const [kh, kw] = pair(kernelSize);
   const padding = pair(opts.padding ?? 0);
@@ -252,20 +316,33 @@ export function avgPool2d(
   return ops.div(total, counts);
 }
 
-/** Averaging matrix [out, in] for adaptive pooling: row i averages input cells [⌊i·in/out⌋, ⌈(i+1)·in/out⌉). */
-function adaptiveMatrix(inSize: number, outSize: number, dtype: DType): Tensor {
-  const m = zeros([outSize, inSize], { dtype });
-  for (let i = 0; i < outSize; i++) {
-    const s = Math.floor((i * inSize) / outSize);
-    const e = Math.ceil(((i + 1) * inSize) / outSize);
-    for (let j = s; j < e; j++) m.data[i * inSize + j] = 1 / (e - s);
+/**
+ * Adaptive average pooling of `axis` to `out` windows, window i being the mean of input cells
+ * [⌊i·n/out⌋, ⌈(i+1)·n/out⌉). Each window is its own mean: an averaging matrix (a matmul) would
+ * spread a NaN or ±inf to every window of its row, as 0·inf = NaN.
+ */
+function adaptiveAxis(x: Tensor, axis: number, out: number): Tensor {
+  const n = x.shape[axis]!;
+  if (n === out) return x;
+  if (out === 0) return ops.narrow(x, axis, 0, 0);
+  if (n % out === 0) {
+    // Equal windows that tile the axis (global pooling included): one mean over a split axis.
+    const shape = [...x.shape];
+    shape.splice(axis, 1, out, n / out);
+    return ops.mean(ops.reshape(x, shape), axis + 1);
   }
-  return m;
+  const parts: Tensor[] = [];
+  for (let i = 0; i < out; i++) {
+    const s = Math.floor((i * n) / out);
+    const e = Math.ceil(((i + 1) * n) / out);
+    parts.push(ops.mean(ops.narrow(x, axis, s, e - s), axis, true));
+  }
+  return ops.cat(parts, axis);
 }
 
 /**
- * Adaptive average pooling to a fixed output size (windows as PyTorch's). Pooling is separable,
- * so it is two matmuls with averaging matrices: P_h · X · P_wᵀ.
+ * Adaptive average pooling to a fixed output size (windows as PyTorch's). Pooling is separable:
+ * it averages the windows along the height, then along the width.
  *
  * @example
  * console.log(tg.F.adaptiveAvgPool2d(tg.ones([1, 2, 5, 7]), [2, 3]).shape); // [1, 2, 2, 3]
@@ -278,11 +355,20 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
     );
   }
   const [oh, ow] = pair(outputSize);
-  const [h, w] = [x.shape[2]!, x.shape[3]!];
-  if (oh === h && ow === w) return x;
-  const ph = adaptiveMatrix(h, oh, x.dtype);
-  const pw = adaptiveMatrix(w, ow, x.dtype);
-  return ops.matmul(ops.matmul(ph, x), ops.transpose(pw, 0, 1));
+  if (![oh, ow].every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new TsgradError(
+      "adaptiveAvgPool2d",
+      `output size must be non-negative integers, got ${fmtShape([oh, ow])}`,
+    );
+  }
+  // As PyTorch: an empty window has no mean.
+  if (x.shape[2] === 0 || x.shape[3] === 0) {
+    throw new TsgradError(
+      "adaptiveAvgPool2d",
+      `expected a non-empty height and width, got input ${fmtShape(x.shape)}`,
+    );
+  }
+  return adaptiveAxis(adaptiveAxis(x, 2, oh), 3, ow);
 }
 
 /**
@@ -306,6 +392,8 @@ export function localResponseNorm(
   if (!Number.isInteger(size) || size < 1) {
     throw new TsgradError("localResponseNorm", `size must be a positive integer, got ${size}`);
   }
+  // Nothing to normalise (as PyTorch); the channel-window convolution cannot take an empty image.
+  if (x.size === 0) return x;
   return fused("localResponseNorm", [x], { size, alpha, beta, k }, ([t], p) => {
     const xs = t!;
     const [n, c] = [xs.shape[0]!, xs.shape[1]!];
@@ -407,6 +495,14 @@ export function batchNorm(
   checkVector("batchNorm", "runningVar", runningVar, c, "channel");
   checkVector("batchNorm", "weight", weight, c, "channel");
   checkVector("batchNorm", "bias", bias, c, "channel");
+  // As PyTorch: one value per channel normalises to 0 and its variance is 0/0, which is
+  // almost always a batch of one by mistake. torch counts N·H·W…, whatever C is.
+  if (training && x.shape.every((d, i) => i === 1 || d === 1)) {
+    throw new TsgradError(
+      "batchNorm",
+      `expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`,
+    );
+  }
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
   const bshape = x.shape.map((d, i) => (i === 1 ? c : 1));
   let mu: Tensor;
@@ -563,7 +659,9 @@ export interface CrossEntropyOptions {
  * Cross-entropy between logits [N, C] (or [N, C, d1, …]) and either int32 class indices [N, …] or
  * class probabilities shaped like the logits — torch.nn.functional.cross_entropy, including
  * `ignoreIndex`, `labelSmoothing` and class `weight`. With every target ignored, the mean is NaN
- * (as in PyTorch: 0 / 0 weight) and its gradient 0.
+ * (as in PyTorch: 0 / 0 weight) and its gradient 0. Ignored targets are left out of the loss and
+ * its gradient whatever their logits hold (±inf, NaN). With 0 classes every target must be
+ * ignored; logits [N, 0, d…] are treated as [N, 0] (for those PyTorch 1.13 raises).
  *
  * @example
  * const logits = tg.tensor([[2, 0, 0], [0, 3, 0]]);
@@ -592,9 +690,11 @@ export function crossEntropy(
   const C = input.shape[cAxis]!;
   // Move classes last and flatten: logits [M, C].
   const perm = [...input.shape.keys()].filter((i) => i !== cAxis).concat([cAxis]);
-  const logits = ops.reshape(ops.permute(input, perm), [-1, C]);
+  // [M, C] spelled out: with C = 0, -1 could be any M.
+  const M = perm.slice(0, -1).reduce((p, i) => p * input.shape[i]!, 1);
+  const logits = ops.reshape(ops.permute(input, perm), [M, C]);
   checkVector("crossEntropy", "weight", weight, C, "class");
-  const logp = ops.logSoftmax(logits, 1);
+  const logp = C === 0 ? logits : ops.logSoftmax(logits, 1);
   const w = weight ? ops.reshape(weight.to(input.dtype), [1, C]) : null;
 
   if (isFloating(target.dtype)) {
@@ -607,10 +707,12 @@ export function crossEntropy(
         `probability targets ${fmtShape(target.shape)} must match logits ${fmtShape(input.shape)}`,
       );
     }
-    let probs = ops.reshape(ops.permute(target.to(input.dtype), perm), [-1, C]);
+    let probs = ops.reshape(ops.permute(target.to(input.dtype), perm), [M, C]);
     if (labelSmoothing > 0) probs = ops.add(ops.mul(probs, 1 - labelSmoothing), labelSmoothing / C);
     const wl = w ? ops.mul(logp, w) : logp;
     const loss = ops.neg(ops.sum(ops.mul(probs, wl), 1));
+    // PyTorch's mean divides by numel / C, 0/0 without classes: NaN, as with no rows.
+    if (C === 0 && reduction === "mean") return ops.div(loss.sum(), 0);
     return reduce(
       ops.reshape(
         loss,
@@ -632,24 +734,13 @@ export function crossEntropy(
     );
   }
   checkTargets("crossEntropy", target, C, ignoreIndex);
-  const t = ops.reshape(target, [-1]);
-  const valid = ops.cmp("ne", t, ignoreIndex);
-  const safeT = ops.where(valid, t, 0);
-  const picked = ops.reshape(ops.gather(logp, 1, ops.unsqueeze(safeT, 1)), [-1]);
-  // Per-example weight: w[target] (1 without class weights), zero where ignored.
-  let ew = valid.to(input.dtype);
-  if (w) {
-    ew = ops.mul(
-      ew,
-      ops.reshape(ops.gather(ops.expand(w, [t.shape[0]!, C]), 1, ops.unsqueeze(safeT, 1)), [-1]),
-    );
-  }
-  let loss = ops.mul(ops.neg(picked), ew);
-  if (labelSmoothing > 0) {
+  const { loss: picked, ew, valid } = pickTargets(logp, target.reshape([M]), ignoreIndex, weight);
+  let loss = picked;
+  if (labelSmoothing > 0 && C > 0) {
     const smooth = ops.neg(ops.sum(w ? ops.mul(logp, w) : logp, 1));
     loss = ops.add(
       ops.mul(loss, 1 - labelSmoothing),
-      ops.mul(ops.mul(smooth, valid.to(input.dtype)), labelSmoothing / C),
+      ops.mul(ops.where(valid, smooth, 0), labelSmoothing / C),
     );
   }
   if (reduction === "none") return ops.reshape(loss, expected);
@@ -685,15 +776,37 @@ export function nllLoss(
   const C = logp.shape[1]!;
   checkVector("nllLoss", "weight", weight, C, "class");
   checkTargets("nllLoss", target, C, ignoreIndex);
-  const valid = ops.cmp("ne", target, ignoreIndex);
-  const safeT = ops.where(valid, target, 0);
-  const picked = ops.reshape(ops.gather(logp, 1, ops.unsqueeze(safeT, 1)), [-1]);
-  let ew = valid.to(logp.dtype);
-  if (weight) ew = ops.mul(ew, ops.indexSelect(weight.to(logp.dtype), 0, safeT));
-  const loss = ops.mul(ops.neg(picked), ew);
+  const { loss, ew } = pickTargets(logp, target, ignoreIndex, weight);
   if (reduction === "none") return loss;
   if (reduction === "sum") return loss.sum();
   return weightedMean(loss, ew.sum());
+}
+
+/**
+ * For each row i of log-probabilities [M, C] and int32 target t_i: the loss −logp[i, t_i]·w[t_i]
+ * and the example's weight w[t_i] (1 without class weights), both +0 where t_i is ignoreIndex.
+ * They are selects, not products with a 0/1 mask: an ignored row may hold ±inf or NaN (or get a
+ * NaN upstream gradient), and 0·inf = NaN would poison the loss and the gradient (and give −0 in
+ * a "none" reduction) where PyTorch leaves ignored rows out.
+ */
+function pickTargets(
+  logp: Tensor,
+  t: Tensor,
+  ignoreIndex: number,
+  weight: Tensor | undefined,
+): { loss: Tensor; ew: Tensor; valid: Tensor } {
+  const [m, c] = logp.shape as [number, number];
+  const valid = ops.cmp("ne", t, ignoreIndex);
+  // With 0 classes every target is ignored (checkTargets saw to it): there is nothing to pick.
+  if (c === 0) {
+    const none = zeros([m], { dtype: logp.dtype });
+    return { loss: none, ew: none, valid };
+  }
+  const safeT = ops.where(valid, t, 0);
+  const picked = ops.neg(ops.reshape(ops.gather(logp, 1, ops.unsqueeze(safeT, 1)), [m]));
+  if (!weight) return { loss: ops.where(valid, picked, 0), ew: valid.to(logp.dtype), valid };
+  const wt = ops.indexSelect(weight.to(logp.dtype), 0, safeT);
+  return { loss: ops.where(valid, ops.mul(picked, wt), 0), ew: ops.where(valid, wt, 0), valid };
 }
 
 /**
@@ -727,7 +840,10 @@ export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = "m
 }
 
 /**
- * Binary cross-entropy on logits: max(x,0) − x·t + log(1 + e^−|x|), stable for any logit.
+ * Binary cross-entropy on logits: softplus(x) − x·t, computed as (1 − t)·x + log(1 + e^−x) for
+ * x > 0 and −t·x + log(1 + e^x) otherwise, which is stable for any logit and +inf (not inf − inf)
+ * at x = +inf, t < 1, as in PyTorch. At x = −inf it gives −t·x (+inf for t > 0, NaN for t = 0
+ * as 0·inf), where PyTorch's formula gives NaN for every t.
  *
  * @example
  * console.log(tg.F.binaryCrossEntropyWithLogits(tg.tensor([0]), tg.tensor([1])).item().toFixed(4)); // "0.6931"
@@ -746,7 +862,12 @@ export function binaryCrossEntropyWithLogits(
       `logits ${fmtShape(logits.shape)} and target ${fmtShape(target.shape)} differ in shape`,
     );
   }
-  const loss = ops.sub(softplus(logits), ops.mul(logits, target.to(logits.dtype)));
+  const t = target.to(logits.dtype);
+  const pos = ops.cmp("gt", logits, 0);
+  // max(x, 0) − x·t as one product, x·([x > 0] − t): no inf − inf at x = +inf, and its
+  // gradients are PyTorch's, [x > 0] − t (plus the tail's) and −x.
+  const linear = ops.mul(logits, ops.sub(pos.to(logits.dtype), t));
+  const loss = ops.add(linear, softplusTail(logits, pos));
   return reduce(loss, reduction, "binaryCrossEntropyWithLogits");
 }
 
@@ -809,3 +930,5 @@ export function scaledDotProductAttention(
 }
 
 export { lstmLayer, gruLayer, type RecurrentLayerOptions } from "./rnn-functional.js";
+export * from "./functional-more.js";
+export * from "./functional-conv.js";

@@ -27,11 +27,46 @@ export {
   Flatten,
   Embedding,
   Sequential,
+  ELU,
+  SELU,
+  CELU,
+  PReLU,
+  Mish,
+  Hardtanh,
+  ReLU6,
+  Hardsigmoid,
+  Hardswish,
+  GroupNorm,
+  RMSNorm,
+  Dropout2d,
+  Conv1d,
+  ConvTranspose2d,
   type Conv2dOptions,
+  type Conv1dOptions,
+  type ConvTranspose2dOptions,
   type BatchNormOptions,
 } from "./layers.js";
 export type { Pair } from "./functional.js";
-export { CrossEntropyLoss, NLLLoss, MSELoss } from "./losses.js";
+export {
+  CrossEntropyLoss,
+  NLLLoss,
+  MSELoss,
+  L1Loss,
+  SmoothL1Loss,
+  HuberLoss,
+  KLDivLoss,
+} from "./losses.js";
 export { LSTM, GRU, LSTMCell, GRUCell, type RNNOptions, type RNNForwardOptions } from "./rnn.js";
 export { AdditiveAttention, DotAttention } from "./attention.js";
+export {
+  MultiheadAttention,
+  TransformerEncoderLayer,
+  TransformerEncoder,
+  type MultiheadAttentionOptions,
+  type MultiheadAttentionForwardOptions,
+  type MultiheadAttentionOutput,
+  type TransformerEncoderLayerOptions,
+  type TransformerEncoderLayerForwardOptions,
+  type TransformerEncoderForwardOptions,
+} from "./transformer.js";
 export * as init from "./init.js";

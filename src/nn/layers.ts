@@ -5,7 +5,7 @@
 import * as F from "./functional.js";
 import { Buffer, Module, Parameter } from "./module.js";
 import { kaimingUniform_, normal_, uniform_ } from "./init.js";
-import { ones, zeros } from "../tensor/creation.js";
+import { full, ones, zeros } from "../tensor/creation.js";
 import { TsgradError } from "../tensor/errors.js";
 import type { Generator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -67,6 +67,34 @@ export interface Conv2dOptions {
 }
 
 /**
+ * The parameters of a convolution layer as PyTorch makes them: the weight (of `shape`: dim 1 is
+ * the channels each output sees) kaiming-uniform with a = √5, the bias U(±1/√fan-in) with fan-in =
+ * dim 1 × the kernel's area, after checking that both channel counts divide into the groups.
+ */
+function convParameters(
+  op: string,
+  inChannels: number,
+  outChannels: number,
+  groups: number,
+  shape: number[],
+  bias: boolean,
+): { weight: Tensor; bias: Tensor | null } {
+  if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+    throw new TsgradError(
+      op,
+      `channels ${inChannels} -> ${outChannels} are not divisible by groups=${groups}`,
+    );
+  }
+  const weight = Parameter(kaimingUniform_(zeros(shape), { a: Math.sqrt(5) }));
+  const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
+  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+  return {
+    weight,
+    bias: bias ? Parameter(uniform_(zeros([outChannels]), -bound, bound)) : null,
+  };
+}
+
+/**
  * 2-D convolution over [N, C, H, W]; weight [out, in/groups, kh, kw], PyTorch's initialisation.
  *
  * @example
@@ -85,19 +113,15 @@ export class Conv2d extends Layer {
     super();
     const [kh, kw] = typeof kernelSize === "number" ? [kernelSize, kernelSize] : kernelSize;
     const groups = opts.groups ?? 1;
-    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new TsgradError(
-        "Conv2d",
-        `channels ${inChannels} -> ${outChannels} are not divisible by groups=${groups}`,
-      );
-    }
-    this.weight = Parameter(
-      kaimingUniform_(zeros([outChannels, inChannels / groups, kh, kw]), { a: Math.sqrt(5) }),
-    );
-    const fanIn = (inChannels / groups) * kh * kw;
-    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-    this.bias =
-      opts.bias === false ? null : Parameter(uniform_(zeros([outChannels]), -bound, bound));
+    const shape = [outChannels, inChannels / groups, kh, kw];
+    ({ weight: this.weight, bias: this.bias } = convParameters(
+      "Conv2d",
+      inChannels,
+      outChannels,
+      groups,
+      shape,
+      opts.bias !== false,
+    ));
   }
   forward(x: Tensor): Tensor {
     const { bias: _bias, ...conv } = this.opts;
@@ -427,5 +451,319 @@ export class Sequential extends Layer {
     let y = x;
     for (let i = 0; i < this.length; i++) y = this[i]!.forward(y);
     return y;
+  }
+}
+
+/**
+ * Exponential linear unit (torch.nn.ELU).
+ *
+ * @example
+ * console.log(new tg.nn.ELU().forward(tg.tensor([-1, 2])).toArray()); // [-0.6321205496788025, 2]
+ */
+export class ELU extends Layer {
+  constructor(readonly alpha = 1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.elu(x, this.alpha);
+  }
+  protected override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/** @example console.log(new tg.nn.SELU().forward(tg.tensor([0])).toArray()); // [0] */
+export class SELU extends Layer {
+  forward(x: Tensor): Tensor {
+    return F.selu(x);
+  }
+}
+
+/** @example console.log(new tg.nn.CELU(2).forward(tg.tensor([3])).toArray()); // [3] */
+export class CELU extends Layer {
+  constructor(readonly alpha = 1) {
+    super();
+    if (alpha === 0) throw new TsgradError("CELU", "alpha cannot be 0");
+  }
+  forward(x: Tensor): Tensor {
+    return F.celu(x, this.alpha);
+  }
+  protected override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/**
+ * Parametric ReLU with a learned slope `weight`: one shared, or one per channel
+ * (`numParameters` = C), initialised to `init` (torch.nn.PReLU).
+ *
+ * @example
+ * const act = new tg.nn.PReLU(3);
+ * console.log(act.weight.toArray(), act.forward(tg.full([1, 3], -4)).toArray()); // [0.25, 0.25, 0.25] [[-1, -1, -1]]
+ */
+export class PReLU extends Layer {
+  weight: Tensor;
+  constructor(numParameters = 1, init = 0.25) {
+    super();
+    if (!Number.isInteger(numParameters) || numParameters < 1) {
+      throw new TsgradError(
+        "PReLU",
+        `numParameters must be a positive integer, got ${numParameters}`,
+      );
+    }
+    this.weight = Parameter(full([numParameters], init));
+  }
+  forward(x: Tensor): Tensor {
+    return F.prelu(x, this.weight);
+  }
+  protected override extraRepr(): string {
+    return `numParameters=${this.weight.size}`;
+  }
+}
+
+/** @example console.log(new tg.nn.Mish().forward(tg.tensor([0])).toArray()); // [0] */
+export class Mish extends Layer {
+  forward(x: Tensor): Tensor {
+    return F.mish(x);
+  }
+}
+
+/**
+ * Clamp into [minVal, maxVal] (torch.nn.Hardtanh).
+ *
+ * @example
+ * console.log(new tg.nn.Hardtanh(-2, 2).forward(tg.tensor([-3, 1, 3])).toArray()); // [-2, 1, 2]
+ */
+export class Hardtanh extends Layer {
+  constructor(
+    readonly minVal = -1,
+    readonly maxVal = 1,
+  ) {
+    super();
+    if (minVal > maxVal) {
+      throw new TsgradError("Hardtanh", `minVal ${minVal} is greater than maxVal ${maxVal}`);
+    }
+  }
+  forward(x: Tensor): Tensor {
+    return F.hardtanh(x, this.minVal, this.maxVal);
+  }
+  protected override extraRepr(): string {
+    return `minVal=${this.minVal}, maxVal=${this.maxVal}`;
+  }
+}
+
+/** @example console.log(new tg.nn.ReLU6().forward(tg.tensor([-1, 7])).toArray()); // [0, 6] */
+export class ReLU6 extends Layer {
+  forward(x: Tensor): Tensor {
+    return F.relu6(x);
+  }
+}
+
+/** @example console.log(new tg.nn.Hardsigmoid().forward(tg.tensor([0])).toArray()); // [0.5] */
+export class Hardsigmoid extends Layer {
+  forward(x: Tensor): Tensor {
+    return F.hardsigmoid(x);
+  }
+}
+
+/** @example console.log(new tg.nn.Hardswish().forward(tg.tensor([4])).toArray()); // [4] */
+export class Hardswish extends Layer {
+  forward(x: Tensor): Tensor {
+    return F.hardswish(x);
+  }
+}
+
+/**
+ * Group normalisation over [N, C, ...]: `numGroups` groups of channels, each normalised, then
+ * a per-channel `weight` (ones) and `bias` (zeros) when `affine` (torch.nn.GroupNorm).
+ *
+ * @example
+ * const gn = new tg.nn.GroupNorm(2, 6);
+ * console.log(gn.forward(tg.randn([4, 6, 3, 3])).shape, gn.weight?.shape); // [4, 6, 3, 3] [6]
+ */
+export class GroupNorm extends Layer {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  readonly eps: number;
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    opts: { eps?: number; affine?: boolean } = {},
+  ) {
+    super();
+    if (!Number.isInteger(numGroups) || numGroups < 1 || numChannels % numGroups !== 0) {
+      throw new TsgradError(
+        "GroupNorm",
+        `numChannels=${numChannels} must be divisible by numGroups=${numGroups}`,
+      );
+    }
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.affine ?? true;
+    this.weight = affine ? Parameter(ones([numChannels])) : null;
+    this.bias = affine ? Parameter(zeros([numChannels])) : null;
+  }
+  forward(x: Tensor): Tensor {
+    if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
+      throw new TsgradError(
+        "GroupNorm",
+        `expected input [N, ${this.numChannels}, ...], got [${x.shape.join(",")}]`,
+      );
+    }
+    return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+  }
+  protected override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.weight !== null}`;
+  }
+}
+
+/**
+ * RMS normalisation over the trailing `normalizedShape` axes with a learned `weight` (ones),
+ * as PyTorch 2.4's torch.nn.RMSNorm; `eps` defaults to the input dtype's machine epsilon.
+ *
+ * @example
+ * const norm = new tg.nn.RMSNorm(2);
+ * console.log(norm.forward(tg.tensor([[3, 4]])).toArray()); // [[0.8485281467437744, 1.1313708782196045]]
+ */
+export class RMSNorm extends Layer {
+  readonly normalizedShape: number[];
+  weight: Tensor | null;
+  constructor(
+    normalizedShape: number | readonly number[],
+    readonly opts: { eps?: number; elementwiseAffine?: boolean } = {},
+  ) {
+    super();
+    this.normalizedShape =
+      typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
+    this.weight = (opts.elementwiseAffine ?? true) ? Parameter(ones(this.normalizedShape)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return F.rmsNorm(x, this.normalizedShape, this.weight, this.opts.eps);
+  }
+  protected override extraRepr(): string {
+    return `[${this.normalizedShape.join(", ")}], eps=${this.opts.eps ?? "machine epsilon"}`;
+  }
+}
+
+/**
+ * Channel dropout over [N, C, H, W] (torch.nn.Dropout2d): in training mode each channel of each
+ * example is zeroed with probability p. Draws from `generator` (default: the global one).
+ *
+ * @example
+ * const d = new tg.nn.Dropout2d(0.5);
+ * console.log(d.eval().forward(tg.ones([1, 2, 1, 1])).toArray()); // [[[[1]], [[1]]]]
+ */
+export class Dropout2d extends Layer {
+  constructor(
+    readonly p = 0.5,
+    readonly generator?: Generator,
+  ) {
+    super();
+    if (!(p >= 0 && p <= 1)) {
+      throw new TsgradError("Dropout2d", `probability must be in [0, 1], got ${p}`);
+    }
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout2d(x, this.p, this.training, this.generator);
+  }
+  protected override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+export interface Conv1dOptions extends F.Conv1dOptions {
+  bias?: boolean;
+}
+
+/**
+ * 1-D convolution over [N, C, L]; weight [out, in/groups, k] and bias initialised as PyTorch's
+ * torch.nn.Conv1d (same parameter names, so state dicts load into torch).
+ *
+ * @example
+ * const conv = new tg.nn.Conv1d(4, 8, 3, { padding: "same" });
+ * console.log(conv.forward(tg.zeros([2, 4, 10])).shape, conv.weight.shape); // [2, 8, 10] [8, 4, 3]
+ */
+export class Conv1d extends Layer {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    readonly opts: Conv1dOptions = {},
+  ) {
+    super();
+    const groups = opts.groups ?? 1;
+    const shape = [outChannels, inChannels / groups, kernelSize];
+    ({ weight: this.weight, bias: this.bias } = convParameters(
+      "Conv1d",
+      inChannels,
+      outChannels,
+      groups,
+      shape,
+      opts.bias !== false,
+    ));
+  }
+  forward(x: Tensor): Tensor {
+    const { bias: _bias, ...conv } = this.opts;
+    return F.conv1d(x, this.weight, this.bias, conv);
+  }
+  protected override extraRepr(): string {
+    const o = this.opts;
+    return (
+      `${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize}` +
+      (o.stride !== undefined ? `, stride=${o.stride}` : "") +
+      (o.padding !== undefined ? `, padding=${o.padding}` : "") +
+      (o.groups !== undefined ? `, groups=${o.groups}` : "")
+    );
+  }
+}
+
+export interface ConvTranspose2dOptions extends F.ConvTranspose2dOptions {
+  bias?: boolean;
+}
+
+/**
+ * Transposed 2-D convolution (torch.nn.ConvTranspose2d): weight [in, out/groups, kh, kw] and
+ * bias [out], initialised as PyTorch does (its fan-in is weight dim 1 times the kernel area).
+ *
+ * @example
+ * const up = new tg.nn.ConvTranspose2d(8, 4, 2, { stride: 2 });
+ * console.log(up.forward(tg.zeros([1, 8, 5, 5])).shape, up.weight.shape); // [1, 4, 10, 10] [8, 4, 2, 2]
+ */
+export class ConvTranspose2d extends Layer {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: Pair,
+    readonly opts: ConvTranspose2dOptions = {},
+  ) {
+    super();
+    const [kh, kw] = typeof kernelSize === "number" ? [kernelSize, kernelSize] : kernelSize;
+    const groups = opts.groups ?? 1;
+    const shape = [inChannels, outChannels / groups, kh, kw];
+    ({ weight: this.weight, bias: this.bias } = convParameters(
+      "ConvTranspose2d",
+      inChannels,
+      outChannels,
+      groups,
+      shape,
+      opts.bias !== false,
+    ));
+  }
+  forward(x: Tensor): Tensor {
+    const { bias: _bias, ...conv } = this.opts;
+    return F.convTranspose2d(x, this.weight, this.bias, conv);
+  }
+  protected override extraRepr(): string {
+    const o = this.opts;
+    return (
+      `${this.inChannels}, ${this.outChannels}, kernelSize=${String(this.kernelSize)}` +
+      (o.stride !== undefined ? `, stride=${String(o.stride)}` : "") +
+      (o.padding !== undefined ? `, padding=${String(o.padding)}` : "") +
+      (o.outputPadding !== undefined ? `, outputPadding=${String(o.outputPadding)}` : "") +
+      (o.groups !== undefined ? `, groups=${o.groups}` : "")
+    );
   }
 }

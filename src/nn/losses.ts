@@ -51,3 +51,74 @@ export class MSELoss extends Module {
     return F.mseLoss(input, target, this.reduction);
   }
 }
+
+/**
+ * Mean absolute error (torch.nn.L1Loss). Shapes must match.
+ *
+ * @example
+ * console.log(new tg.nn.L1Loss().forward(tg.tensor([0, 2]), tg.tensor([1, 1])).item()); // 1
+ */
+export class L1Loss extends Module {
+  constructor(readonly reduction: F.Reduction = "mean") {
+    super();
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.l1Loss(input, target, this.reduction);
+  }
+}
+
+/**
+ * Smooth L1 loss with threshold β (torch.nn.SmoothL1Loss). Shapes must match.
+ *
+ * @example
+ * console.log(new tg.nn.SmoothL1Loss("sum", 0.5).forward(tg.tensor([0.25, 2]), tg.tensor([0, 0])).item()); // 1.8125
+ */
+export class SmoothL1Loss extends Module {
+  constructor(
+    readonly reduction: F.Reduction = "mean",
+    readonly beta = 1,
+  ) {
+    super();
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.smoothL1Loss(input, target, this.reduction, this.beta);
+  }
+}
+
+/**
+ * Huber loss with threshold δ (torch.nn.HuberLoss). Shapes must match.
+ *
+ * @example
+ * console.log(new tg.nn.HuberLoss("sum", 0.5).forward(tg.tensor([0.25, 2]), tg.tensor([0, 0])).item()); // 0.90625
+ */
+export class HuberLoss extends Module {
+  constructor(
+    readonly reduction: F.Reduction = "mean",
+    readonly delta = 1,
+  ) {
+    super();
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.huberLoss(input, target, this.reduction, this.delta);
+  }
+}
+
+/**
+ * KL divergence of targets from the model's log-probabilities (torch.nn.KLDivLoss); use
+ * reduction "batchmean" for the true per-example divergence.
+ *
+ * @example
+ * const kl = new tg.nn.KLDivLoss("batchmean");
+ * console.log(kl.forward(tg.tensor([[0.5, 0.5]]).log(), tg.tensor([[1, 0]])).item().toFixed(4)); // "0.6931"
+ */
+export class KLDivLoss extends Module {
+  constructor(
+    readonly reduction: F.Reduction | "batchmean" = "mean",
+    readonly logTarget = false,
+  ) {
+    super();
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.klDiv(input, target, this.reduction, this.logTarget);
+  }
+}
