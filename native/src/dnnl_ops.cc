@@ -3,6 +3,9 @@
 // determines them (shapes, strides, params); operands are the tensors' own arrays, described to
 // oneDNN by strided memory descriptors, and only copied where a blocked layout pays for itself
 // (convolutions reorder into the layout their JIT kernels want).
+#include <atomic>
+#include <cfloat>
+
 #include "common.h"
 #include "mathf.h"
 
@@ -85,6 +88,45 @@ void log_dense(const float* src, float* dst, int64_t n) {
                   [&](int64_t lo, int64_t hi) { log_run(src + lo, dst + lo, hi - lo); });
 }
 
+namespace {
+inline void exp_loop(const float* src, float* dst, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) dst[i] = exp_f32(src[i]);
+}
+
+inline void sigmoid_loop(const float* src, float* dst, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    // Only -|x| is exponentiated, so nothing overflows; e/(1 + e) below 0 keeps the subnormal
+    // results down to x = -103.97 (the reference's formula).
+    const float x = src[i];
+    const float e = exp_f32(-std::fabs(x));
+    const float r = 1.0f / (1.0f + e);
+    dst[i] = x < 0.0f ? e * r : r;
+  }
+}
+
+TSG_FMA_CLONES(void, exp_run, (const float* src, float* dst, int64_t n), exp_loop, (src, dst, n))
+TSG_FMA_CLONES(void, sigmoid_run, (const float* src, float* dst, int64_t n), sigmoid_loop,
+               (src, dst, n))
+}  // namespace
+
+/**
+ * exp with mathf.h's kernel (within 1.1 ulp, NaN kept), not oneDNN's eltwise_exp: that one gives
+ * 0 below e^-87 where float32 has subnormals down to e^-103.97 (PyTorch and the reference keep
+ * them), so a log or a division after it gave -inf or inf (issue 19). As fast on 1e7 floats.
+ */
+void exp_dense(const float* src, float* dst, int64_t n) {
+  parallel_blocks(n, kParallelMin,
+                  [&](int64_t lo, int64_t hi) { exp_run(src + lo, dst + lo, hi - lo); });
+}
+
+/** The logistic function on exp_dense's kernel, for the same subnormals (oneDNN's flushes). */
+void sigmoid_dense(const float* src, float* dst, int64_t n) {
+  parallel_blocks(n, kParallelMin,
+                  [&](int64_t lo, int64_t hi) { sigmoid_run(src + lo, dst + lo, hi - lo); });
+}
+
 /** ReLU that keeps NaN (oneDNN's maps it to 0; the reference and PyTorch propagate it). */
 void relu_dense(const float* src, float* dst, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
@@ -115,18 +157,18 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   float* dst = reinterpret_cast<float*>(out.data);
   switch (op) {
     case 0: eltwise_dense(algo::eltwise_linear, -1.f, 0.f, src, dst, n); break;
-    case 1: eltwise_dense(algo::eltwise_exp, 0.f, 0.f, src, dst, n); break;
+    case 1: exp_dense(src, dst, n); break;
     case 2: log_dense(src, dst, n); break;
     case 3: eltwise_dense(algo::eltwise_sqrt, 0.f, 0.f, src, dst, n); break;
     case 4: eltwise_dense(algo::eltwise_tanh, 0.f, 0.f, src, dst, n); break;
-    case 5: eltwise_dense(algo::eltwise_logistic, 0.f, 0.f, src, dst, n); break;
+    case 5: sigmoid_dense(src, dst, n); break;
     case 6: relu_dense(src, dst, n); break;
     case 7: eltwise_dense(algo::eltwise_abs, 0.f, 0.f, src, dst, n); break;
     default: return decline(env, "unary", "op");
   }
-  // oneDNN's polynomial kernels turn NaN into finite values or infinities (exp(NaN) = inf);
-  // the reference propagates it. Restore NaN wherever the input had one.
-  if (op == 1 || (op >= 3 && op <= 5)) keep_nan(src, dst, n);
+  // oneDNN's polynomial kernels turn NaN into finite values or infinities; the reference
+  // propagates it. Restore NaN wherever the input had one (mathf.h's kernels keep it already).
+  if (op == 3 || op == 4) keep_nan(src, dst, n);
   return Napi::Boolean::New(env, true);
 }
 
@@ -208,6 +250,64 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
 
 // ------------------------------------------------------------------ reductions
 
+/** Whether n dense floats hold the lowest float, -3.4e38 (where oneDNN's max starts). */
+bool any_lowest(const float* p, int64_t n) {
+  int found = 0;
+#pragma omp simd reduction(| : found)
+  for (int64_t i = 0; i < n; i++) found |= p[i] == -FLT_MAX;
+  return found != 0;
+}
+
+namespace {
+TSG_CLONES
+bool nan_run(const float* p, int64_t n) {
+  int found = 0;
+#pragma omp simd reduction(| : found)
+  for (int64_t i = 0; i < n; i++) found |= p[i] != p[i];
+  return found != 0;
+}
+
+TSG_CLONES
+bool nonfinite_run(const float* p, int64_t n) {
+  int found = 0;
+#pragma omp simd reduction(| : found)
+  for (int64_t i = 0; i < n; i++) found |= !(std::fabs(p[i]) < INFINITY);
+  return found != 0;
+}
+}  // namespace
+
+/**
+ * Whether a float32 view of any strides holds an element for which `run` (a vectorised test of
+ * a dense run of floats) holds: one read pass, dense blocks on every thread.
+ */
+bool view_any(const View& x, bool (*run)(const float*, int64_t)) {
+  std::atomic<bool> found{false};
+  if (x.contiguous()) {
+    parallel_blocks(x.numel(), kParallelMin, [&](int64_t lo, int64_t hi) {
+      if (lo < hi && run(x.at<float>() + lo, hi - lo)) found.store(true, std::memory_order_relaxed);
+    });
+    return found.load(std::memory_order_relaxed);
+  }
+  for_rows<1>(
+      x.nd, x.shape, {x.ptr()}, {x.strides}, {4},
+      [&](const std::array<char*, 1>& p, int64_t n, const std::array<int64_t, 1>& steps) {
+        for (int64_t i = 0; i < n; i++) {
+          if (run(reinterpret_cast<const float*>(p[0] + i * steps[0]), 1)) {
+            found.store(true, std::memory_order_relaxed);
+            return;
+          }
+        }
+      },
+      true);
+  return found.load(std::memory_order_relaxed);
+}
+
+/** Whether a float32 view of any strides holds a NaN. */
+bool view_has_nan(const View& x) { return view_any(x, nan_run); }
+
+/** Whether a float32 view of any strides holds a NaN or ±inf. */
+bool view_has_nonfinite(const View& x) { return view_any(x, nonfinite_run); }
+
 struct Reduction {
   dnnl::reduction prim;
   dnnl::memory::desc src, dst;
@@ -266,8 +366,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     SerialScope serial(x.numel() < kParallelMin);
     e->prim.execute(stream(), {{DNNL_ARG_SRC, s}, {DNNL_ARG_DST, d}});
   }
-  // oneDNN's vector max drops NaN; the reference propagates it. Redo with the loop if needed.
-  if (op == 1 && x.contiguous() && any_nan(x.at<float>(), x.numel()))
+  // oneDNN's max starts from the lowest float, so a slice of -inf comes out as -3.4e38, and its
+  // vector max drops NaN; the reference (and PyTorch) give -inf and propagate NaN. Both are
+  // checked with one read pass (of the output, then the input) and redone with the loop.
+  if (op == 1 && (any_lowest(reinterpret_cast<const float*>(out.data), total) || view_has_nan(x)))
     reduce_f32(true, x, red, reinterpret_cast<float*>(out.data));
   return Napi::Boolean::New(env, true);
 }
@@ -599,6 +701,64 @@ dnnl::memory::desc any_like(const dnnl::memory::desc& md, dt type = dt::f32) {
   return dnnl::memory::desc(md.dims(), type, tag::any);
 }
 
+/**
+ * Where a convolution's zero padding meets a non-finite operand, PyTorch's product is 0·inf =
+ * NaN: kind 0 (forward, v = the weight) makes y[n, o, oh, ow] NaN when some tap (kh, kw) that
+ * falls on padding there has a non-finite w[o, ·, kh, kw]; kind 2 (weight gradient, v = the
+ * output gradient) makes dw[o, ·, kh, kw] NaN when some dy[n, o, oh, ow] is non-finite at an
+ * output position where that tap falls on padding. `out` is dense; only runs after a scan found
+ * a non-finite value, so it favours simplicity.
+ */
+void pad_taps_nan(int kind, const View& v, float* out, const int64_t* xs, const int64_t* ws,
+                  const int64_t* ys, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
+                  int64_t dw) {
+  const int64_t N = xs[0], H = xs[2], W = xs[3], O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3];
+  const int64_t OH = ys[2], OW = ys[3];
+  auto val = [&](int64_t a, int64_t b, int64_t c, int64_t d) {
+    return v.at<float>()[a * v.strides[0] + b * v.strides[1] + c * v.strides[2] +
+                         d * v.strides[3]];
+  };
+  auto finite = [](float f) { return std::fabs(f) < INFINITY; };
+  auto pad = [&](int64_t oh, int64_t ow, int64_t kh, int64_t kw) {
+    const int64_t ih = oh * sh - ph + kh * dh, iw = ow * sw - pw + kw * dw;
+    return ih < 0 || ih >= H || iw < 0 || iw >= W;
+  };
+  std::vector<char> bad(KH * KW);
+#pragma omp parallel for schedule(dynamic) firstprivate(bad)
+  for (int64_t o = 0; o < O; o++) {
+    bool any = false;
+    for (int64_t kh = 0; kh < KH; kh++)
+      for (int64_t kw = 0; kw < KW; kw++) {
+        bool b = false;
+        if (kind == 0) {
+          for (int64_t c = 0; c < Cg && !b; c++) b = !finite(val(o, c, kh, kw));
+        } else {
+          for (int64_t n = 0; n < N && !b; n++)
+            for (int64_t oh = 0; oh < OH && !b; oh++)
+              for (int64_t ow = 0; ow < OW && !b; ow++)
+                b = pad(oh, ow, kh, kw) && !finite(val(n, o, oh, ow));
+        }
+        bad[kh * KW + kw] = b;
+        any = any || b;
+      }
+    if (!any) continue;
+    if (kind == 0) {
+      for (int64_t n = 0; n < N; n++)
+        for (int64_t oh = 0; oh < OH; oh++)
+          for (int64_t ow = 0; ow < OW; ow++)
+            for (int64_t k = 0; k < KH * KW; k++)
+              if (bad[k] && pad(oh, ow, k / KW, k % KW)) {
+                out[((n * O + o) * OH + oh) * OW + ow] = NAN;
+                break;
+              }
+    } else {
+      for (int64_t c = 0; c < Cg; c++)
+        for (int64_t k = 0; k < KH * KW; k++)
+          if (bad[k]) out[(o * Cg + c) * KH * KW + k] = NAN;
+    }
+  }
+}
+
 Napi::Value ConvOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int kind = info[0].As<Napi::Number>().Int32Value();  // 0 fwd, 1 bwd data, 2 bwd weights
@@ -756,6 +916,17 @@ Napi::Value ConvOp(const Napi::CallbackInfo& info) {
   }
   e->prim.execute(stream(), args);
   finish_out(e->out, mo, out.data);
+  // The padding taps: PyTorch (and the reference) multiply zero padding like any input, so a
+  // ±inf or NaN weight (forward) or output gradient (weight gradient) makes 0·inf = NaN there;
+  // oneDNN never multiplies the padding. One scan of that operand (the weight is small; the
+  // gradient scan measured ~1% of a padded 3×3 weight gradient), then the NaNs where it found one.
+  if ((ph > 0 || pw > 0) && kind != 1) {
+    const View& v = q;  // the weight (kind 0) or the output gradient (kind 2)
+    if (view_has_nonfinite(v)) {
+      pad_taps_nan(kind, v, reinterpret_cast<float*>(out.data), xs, ws, ys, sh, sw, ph, pw, dh,
+                   dw);
+    }
+  }
   return Napi::Boolean::New(env, true);
 }
 

@@ -57,28 +57,50 @@ bool all_f32(std::initializer_list<const View*> vs) {
 // ------------------------------------------------------------------ softmax, logsoftmax
 
 /**
- * logSoftmax of one contiguous row: (x - m) - log Σ e^(x - m), m its maximum — the composition's
- * formula and PyTorch's, so a row holding NaN or +inf, or only -inf, is NaN throughout. Computed
- * here rather than by oneDNN's logsoftmax, whose log was off by up to 1.1e-5: the cross-entropy
- * of a confident prediction (a lse - m near 0) came out 10% off, or negative. In place is fine.
- * Multiversioned: the exp and log polynomials run 8 or 16 lanes wide.
+ * softmax (LOG false) or logSoftmax (LOG true) of one contiguous row, m its maximum:
+ * e^(x - m) / Σ e^(x - m), or (x - m) - log Σ e^(x - m) — the composition's formulas and
+ * PyTorch's, so a row holding NaN or +inf, or only -inf, is NaN throughout. Computed here rather
+ * than by oneDNN: its logsoftmax's log was off by up to 1.1e-5 (the cross-entropy of a confident
+ * prediction, lse - m near 0, came out 10% off, or negative), and its softmax's exp gives 0
+ * below e^-87, where float32 (and PyTorch) have subnormals down to e^-103.97 (a log after the
+ * softmax then gave -inf). In place is fine. Multiversioned (TSG_FMA_CLONES): the exp and log
+ * polynomials run 8 or 16 lanes wide with FMA.
  */
-TSG_CLONES
-void logsoftmax_row(const float* x, float* y, int64_t n) {
+template <bool LOG>
+inline void softmax_row_impl(const float* x, float* y, int64_t n) {
   float m = -INFINITY;
 #pragma omp simd reduction(max : m)
   for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
   float s = 0.f;
+  if constexpr (LOG) {
 #pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; i++) s += exp_f32(x[i] - m);
-  const float l = log_f32(s);
+    for (int64_t i = 0; i < n; i++) s += exp_f32(x[i] - m);
+    const float l = log_f32(s);
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - l;
+    for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - l;
+  } else {
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; i++) {
+      const float e = exp_f32(x[i] - m);
+      y[i] = e;
+      s += e;
+    }
+    // Divide, not multiply by 1/s: each quotient is then correctly rounded, as PyTorch's, and a
+    // row of equal values sums to exactly 1.
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) y[i] /= s;
+  }
 }
 
-/** logsoftmax_row over the `len` axis of a dense [len, inner] block, `inner` lanes at a time. */
-TSG_CLONES
-void logsoftmax_block(const float* x, float* y, int64_t len, int64_t inner, float* m, float* s) {
+TSG_FMA_CLONES(void, logsoftmax_row, (const float* x, float* y, int64_t n),
+               softmax_row_impl<true>, (x, y, n))
+TSG_FMA_CLONES(void, softmax_row, (const float* x, float* y, int64_t n), softmax_row_impl<false>,
+               (x, y, n))
+
+/** softmax_row_impl over the `len` axis of a dense [len, inner] block, `inner` lanes at a time. */
+template <bool LOG>
+inline void softmax_block_impl(const float* x, float* y, int64_t len, int64_t inner, float* m,
+                               float* s) {
 #pragma omp simd
   for (int64_t i = 0; i < inner; i++) {
     m[i] = -INFINITY;
@@ -91,32 +113,62 @@ void logsoftmax_block(const float* x, float* y, int64_t len, int64_t inner, floa
   }
   for (int64_t k = 0; k < len; k++) {
     const float* xk = x + k * inner;
+    float* yk = y + k * inner;
+    if constexpr (LOG) {
 #pragma omp simd
-    for (int64_t i = 0; i < inner; i++) s[i] += exp_f32(xk[i] - m[i]);
+      for (int64_t i = 0; i < inner; i++) s[i] += exp_f32(xk[i] - m[i]);
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < inner; i++) {
+        const float e = exp_f32(xk[i] - m[i]);
+        yk[i] = e;
+        s[i] += e;
+      }
+    }
   }
 #pragma omp simd
-  for (int64_t i = 0; i < inner; i++) s[i] = log_f32(s[i]);
+  for (int64_t i = 0; i < inner; i++) s[i] = LOG ? log_f32(s[i]) : s[i];
   for (int64_t k = 0; k < len; k++) {
     const float* xk = x + k * inner;
     float* yk = y + k * inner;
+    if constexpr (LOG) {
 #pragma omp simd
-    for (int64_t i = 0; i < inner; i++) yk[i] = (xk[i] - m[i]) - s[i];
+      for (int64_t i = 0; i < inner; i++) yk[i] = (xk[i] - m[i]) - s[i];
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < inner; i++) yk[i] /= s[i];
+    }
   }
 }
 
-/** logSoftmax of a dense [outer, len, inner] array along its middle axis, split over threads. */
-void logsoftmax_dense(const float* x, float* y, int64_t outer, int64_t len, int64_t inner) {
+TSG_FMA_CLONES(void, logsoftmax_block,
+               (const float* x, float* y, int64_t len, int64_t inner, float* m, float* s),
+               softmax_block_impl<true>, (x, y, len, inner, m, s))
+TSG_FMA_CLONES(void, softmax_block,
+               (const float* x, float* y, int64_t len, int64_t inner, float* m, float* s),
+               softmax_block_impl<false>, (x, y, len, inner, m, s))
+
+/** (log)softmax of a dense [outer, len, inner] array along its middle axis, split over threads. */
+void softmax_dense(bool log, const float* x, float* y, int64_t outer, int64_t len,
+                   int64_t inner) {
   const int64_t n = outer * len * inner;
   if (inner == 1) {
     parallel_blocks(outer, n >= kParallelMin ? 1 : outer + 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t o = lo; o < hi; o++) logsoftmax_row(x + o * len, y + o * len, len);
+      for (int64_t o = lo; o < hi; o++) {
+        if (log) logsoftmax_row(x + o * len, y + o * len, len);
+        else softmax_row(x + o * len, y + o * len, len);
+      }
     });
     return;
   }
   parallel_blocks(outer, n >= kParallelMin ? 1 : outer + 1, [&](int64_t lo, int64_t hi) {
     std::vector<float> m(inner), s(inner);
-    for (int64_t o = lo; o < hi; o++)
-      logsoftmax_block(x + o * len * inner, y + o * len * inner, len, inner, m.data(), s.data());
+    for (int64_t o = lo; o < hi; o++) {
+      const float* xo = x + o * len * inner;
+      float* yo = y + o * len * inner;
+      if (log) logsoftmax_block(xo, yo, len, inner, m.data(), s.data());
+      else softmax_block(xo, yo, len, inner, m.data(), s.data());
+    }
   });
 }
 
@@ -171,41 +223,10 @@ Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
     copy_to_dense(y.data, x);
     src = reinterpret_cast<float*>(y.data);
   }
-  if (log) {
-    int64_t outer = 1, inner = 1;
-    for (int i = 0; i < axis; i++) outer *= x.shape[i];
-    for (int i = axis + 1; i < x.nd; i++) inner *= x.shape[i];
-    logsoftmax_dense(src, reinterpret_cast<float*>(y.data), outer, x.shape[axis], inner);
-    return Napi::Boolean::New(env, true);
-  }
-  Softmax* e = softmax_entry(log, x, axis);
-  // Rows the reference makes all NaN: any NaN or +inf (inf - max is inf - inf).
-  auto poisons = [](float v) { return v != v || v == INFINITY; };
-  const bool fix = any_nan_or_posinf(src, x.numel());
-  if (!x.contiguous() && fix) {
-    // src is y itself here; keep the NaN positions before the primitive overwrites them.
-    float* copy = static_cast<float*>(scratch(3, x.numel() * sizeof(float)));
-    std::memcpy(copy, src, x.numel() * sizeof(float));
-    src = copy;
-  }
-  e->fwd.execute(stream(), {{DNNL_ARG_SRC, mem(e->md, src)}, {DNNL_ARG_DST, mem(e->md, y)}});
-  // oneDNN's max-shifted exp gives finite values in such rows; the reference makes the whole row
-  // NaN (as PyTorch). Checked with one read pass, fixed only when one is present.
-  if (fix) {
-    int64_t outer = 1, inner = 1;
-    for (int i = 0; i < axis; i++) outer *= x.shape[i];
-    for (int i = axis + 1; i < x.nd; i++) inner *= x.shape[i];
-    const int64_t len = x.shape[axis];
-    float* out = reinterpret_cast<float*>(y.data);
-    for (int64_t o = 0; o < outer; o++)
-      for (int64_t i = 0; i < inner; i++) {
-        const int64_t base = o * len * inner + i;
-        bool nan = false;
-        for (int64_t k = 0; k < len && !nan; k++) nan = poisons(src[base + k * inner]);
-        if (nan)
-          for (int64_t k = 0; k < len; k++) out[base + k * inner] = NAN;
-      }
-  }
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; i++) outer *= x.shape[i];
+  for (int i = axis + 1; i < x.nd; i++) inner *= x.shape[i];
+  softmax_dense(log, src, reinterpret_cast<float*>(y.data), outer, x.shape[axis], inner);
   return Napi::Boolean::New(env, true);
 }
 
@@ -588,13 +609,14 @@ Napi::Value GeluBwd(const Napi::CallbackInfo& info) {
 
 // ------------------------------------------------------------------ relu backward
 
-// dx = dy · [y > 0] in one pass (the composition is a compare, a cast and a multiply). The product
-// rather than a select keeps the reference's NaN/inf behaviour: 0 · inf is NaN in both.
+// dx = y <= 0 ? 0 : dy in one pass (the composition is a compare and a select, as relu's rule).
 TSG_CLONES
 void relu_backward_loop(float* __restrict dx, const float* __restrict y,
                         const float* __restrict dy, int64_t lo, int64_t hi) {
 #pragma omp simd
-  for (int64_t i = lo; i < hi; i++) dx[i] = dy[i] * (y[i] > 0.f ? 1.f : 0.f);
+  // A select, not g·[y > 0]: torch's threshold_backward passes g at a NaN input and gives an
+  // exact 0 where y <= 0 even when g is ±inf or NaN (a product would give NaN there).
+  for (int64_t i = lo; i < hi; i++) dx[i] = y[i] <= 0.f ? 0.f : dy[i];
 }
 
 Napi::Value ReluBwd(const Napi::CallbackInfo& info) {

@@ -11,30 +11,6 @@ namespace tsg {
 
 namespace {
 
-// Functions of their own, not loops in a parallel region: GCC left those scalar (~7x slower).
-TSG_CLONES
-bool nan_or_posinf_run(const float* p, int64_t n) {
-  int found = 0;
-#pragma omp simd reduction(| : found)
-  for (int64_t i = 0; i < n; i++) found |= !(p[i] < INFINITY);
-  return found != 0;
-}
-
-bool any_in_blocks(bool (*run)(const float*, int64_t), const float* p, int64_t n) {
-  if (n < kParallelMin) return run(p, n);
-  std::atomic<bool> found{false};
-  parallel_blocks(n, kParallelMin, [&](int64_t lo, int64_t hi) {
-    if (run(p + lo, hi - lo)) found.store(true, std::memory_order_relaxed);
-  });
-  return found.load(std::memory_order_relaxed);
-}
-
-}  // namespace
-
-bool any_nan_or_posinf(const float* p, int64_t n) { return any_in_blocks(nan_or_posinf_run, p, n); }
-
-namespace {
-
 template <class T>
 struct Tag {
   using type = T;
@@ -1043,10 +1019,10 @@ Napi::Value MaxPoolIndices(const Napi::CallbackInfo& info) {
                 const int64_t ix = ix0 + j * dw;
                 const T v = row[ix * s3];
                 if (v != v) {
-                  // As the JS reference: a NaN wins, and ends the scan of its window row.
+                  // As the JS reference (and PyTorch): each NaN wins, so the last one is kept.
                   best = v;
                   at = iy * W + ix;
-                  break;
+                  continue;
                 }
                 // Branch-free select: on random data a branch here mispredicts half the time.
                 const bool take = (v > best) | (at < 0);

@@ -5,7 +5,9 @@
 //
 // Why not oneDNN's eltwise log: it is off by up to 1.1e-5 in absolute terms (log(1) came out as
 // -1.43e-6), which made cross-entropies of confident predictions wrong by 10% and negative
-// losses possible (issue 19). Its exp is within ~3 ulp and stays in use.
+// losses possible (issue 19). Its exp is within ~3 ulp but gives 0 below e^-87, where float32
+// still has subnormals down to e^-103.97 (PyTorch keeps them): a log or a division after an
+// exp, sigmoid or softmax then got -inf or inf (issue 19). exp_f32 keeps them, as fast.
 #pragma once
 
 #include <cmath>
@@ -60,7 +62,10 @@ inline float log_f32(float x) {
 inline float exp_f32(float x) {
   const float xc = x > 88.7228391f ? 88.7228391f : (x < -103.972084f ? -103.972084f : x);
   // exp(x) = 2^n · exp(r), n = round(x / ln2), r = x - n·ln2 (ln2 in two parts), |r| <= ln2/2.
-  const float n = std::nearbyint(xc * 1.44269504088896341f);
+  // n by adding 1.5·2^23: the sum's low mantissa bits are n, rounded to nearest (no conversion).
+  const float t = xc * 1.44269504088896341f + 12582912.0f;
+  const int ni = static_cast<int>(float_to_bits(t) - 0x4b400000u);
+  const float n = t - 12582912.0f;
   const float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -70,8 +75,7 @@ inline float exp_f32(float x) {
   p = p * r + 5.0000001201e-1f;
   float y = p * r * r + r + 1.0f;
   // 2^n as two factors, so that n from -150 (subnormal results) to 128 stays exact.
-  const int ni = static_cast<int>(n);
-  const int n1 = ni / 2;
+  const int n1 = ni >> 1;
   y = y * bits_to_float(static_cast<uint32_t>(n1 + 127) << 23) *
       bits_to_float(static_cast<uint32_t>(ni - n1 + 127) << 23);
   y = x > 88.7228391f ? INFINITY : y;

@@ -389,3 +389,76 @@ describe.runIf(available)("native softmax on infinite inputs", () => {
     expectClose(native, js, { rtol: 1e-6 });
   });
 });
+
+/**
+ * amax on oneDNN's reduction, which starts from the lowest float and drops NaN: a slice of -inf
+ * came out as -3.4e38 (issue 19). The reference and PyTorch give -inf, and NaN where one is.
+ * Layouts: contiguous, transposed (strided), and 3 × 100000 (oneDNN's JIT kernel).
+ */
+describe.runIf(available)("native amax over -inf and NaN", () => {
+  const on = <T>(f: () => T): T => {
+    tg.setBackend("native");
+    try {
+      return f();
+    } finally {
+      tg.setBackend("js");
+    }
+  };
+
+  it("gives -inf for a slice of -inf and NaN for a slice holding one, in every layout", () => {
+    const x = tg.tensor([-Infinity, -Infinity, 1, NaN, 2, 3]).reshape([3, 2]);
+    expect(on(() => Array.from(x.amax(1).dataSync()))).toEqual([-Infinity, NaN, 3]);
+    expect(on(() => Array.from(x.t().amax(0).dataSync()))).toEqual([-Infinity, NaN, 3]);
+    expect(on(() => Array.from(x.amin(1).neg().dataSync()))).toEqual([Infinity, NaN, -2]);
+    const big = new Float32Array(300_000).fill(-Infinity);
+    big[5] = NaN;
+    big[250_000] = -2;
+    const b = new tg.Tensor(big, "float32", [3, 100_000]);
+    expect(on(() => Array.from(b.amax(1).dataSync()))).toEqual([NaN, -Infinity, -2]);
+    expect(on(() => b.narrow(0, 1, 1).logsumexp(1).dataSync()[0])).toBe(-Infinity);
+  });
+});
+
+/**
+ * exp, sigmoid and softmax keep float32's subnormal results (down to e^-103.97), as PyTorch does:
+ * oneDNN's exp gave 0 below e^-87, so a log after them gave -inf (issue 19). Expected values:
+ * PyTorch 1.13, torch.exp / torch.sigmoid (float64, rounded to float32) of [-100, -90, -88, -104],
+ * and torch.log(torch.softmax([0, -100, -88])).
+ */
+describe.runIf(available)("native exp, sigmoid and softmax below e^-87", () => {
+  const on = <T>(f: () => T): T => {
+    tg.setBackend("native");
+    try {
+      return f();
+    } finally {
+      tg.setBackend("js");
+    }
+  };
+  const want = [3.783505853677006e-44, 8.194008692231508e-40, 6.054601485195952e-39, 0];
+
+  it("keeps the subnormal results, on one thread and over many elements", () => {
+    const x = tg.tensor([-100, -90, -88, -104]);
+    expect(on(() => Array.from(x.exp().dataSync()))).toEqual(want);
+    expect(on(() => Array.from(x.sigmoid().dataSync()))).toEqual(want);
+    // 2^19 elements run on every thread.
+    const big = new Float32Array(1 << 19).fill(-100);
+    const e = on(() => new tg.Tensor(big, "float32", [big.length]).exp().dataSync());
+    expect(e.every((v) => v === want[0])).toBe(true);
+    const s = on(() => new tg.Tensor(big, "float32", [big.length]).sigmoid().dataSync());
+    expect(s.every((v) => v === want[0])).toBe(true);
+    // NaN and the ends of the range.
+    const ends = tg.tensor([NaN, Infinity, -Infinity, 89, 0]);
+    expect(on(() => Array.from(ends.exp().dataSync()))).toEqual([NaN, Infinity, 0, Infinity, 1]);
+    expect(on(() => Array.from(ends.sigmoid().dataSync()))).toEqual([NaN, 1, 0, 1, 0.5]);
+  });
+
+  it("softmax along either axis, so its log stays finite", () => {
+    const x = tg.tensor([0, -100, -88]);
+    const logs = on(() => Array.from(x.softmax(0).log().dataSync()));
+    expect(logs[0]).toBe(0);
+    expect(logs[1]).toBeCloseTo(-99.98309326171875, 4);
+    expect(logs[2]).toBeCloseTo(-88, 4);
+    const cols = on(() => Array.from(x.reshape([3, 1]).expand([3, 2]).softmax(0).dataSync()));
+    expect(cols).toEqual([1, 1, want[0], want[0], 6.054601485195952e-39, 6.054601485195952e-39]);
+  });
+});

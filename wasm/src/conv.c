@@ -594,3 +594,75 @@ void TSG_EXPORT(dense4)(const float* src, int s0, int s1, int s2, int s3, int t0
     }
   }
 }
+
+/** Whether n floats hold a NaN or ±inf: |x| < inf is false there. */
+static int any_nonfinite(const float* p, int64_t n) {
+  const v128_t inf = wasm_f32x4_splat(__builtin_inff());
+  v128_t bad = wasm_i32x4_splat(0);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    bad = wasm_v128_or(bad, wasm_f32x4_ge(wasm_f32x4_abs(wasm_v128_load(p + i)), inf));
+    bad = wasm_v128_or(bad, wasm_f32x4_ne(wasm_v128_load(p + i), wasm_v128_load(p + i)));
+  }
+  int found = wasm_v128_any_true(bad);
+  for (; i < n; i++) found |= !(__builtin_fabsf(p[i]) < __builtin_inff());
+  return found;
+}
+
+/**
+ * The padding taps, after a forward (kind 0, v = the dense weight) or weight-gradient (kind 2,
+ * v = the dense dy) call: PyTorch (and the reference kernel) multiply the zero padding like any
+ * input, so a non-finite v makes 0·inf = NaN there, where the kernels above never read the
+ * padding. Kind 0: out[n, o, oh, ow] = NaN where some tap (kh, kw) on padding has a non-finite
+ * w[o, ·, kh, kw]; kind 2: dw[o, ·, kh, kw] = NaN where dy[n, o, oh, ow] is non-finite at some
+ * position whose tap (kh, kw) falls on padding. One vectorised scan of v; the rest runs only
+ * when it finds something. Returns whether it did.
+ */
+int TSG_EXPORT(conv2d_pad_nan)(const ConvGeom* g, int kind, const float* v, float* out) {
+  if (g->ph == 0 && g->pw == 0) return 0;
+  const int cg = g->c / g->groups, taps = g->kh * g->kw;
+  const int64_t n = kind == CONV_FORWARD ? (int64_t)g->o * cg * taps
+                                         : (int64_t)g->n * g->o * g->oh * g->ow;
+  if (!any_nonfinite(v, n)) return 0;
+  const float nan = __builtin_nanf("");
+  for (int o = 0; o < g->o; o++) {
+    for (int k = 0; k < taps; k++) {
+      const int kh = k / g->kw, kw = k % g->kw;
+      // The output positions whose tap (kh, kw) falls on the image: rows [rl, rh), cols [cl, ch).
+      int rl, rh, cl, ch;
+      valid_span(kh * g->dh - g->ph, g->sh, g->h, g->oh, &rl, &rh);
+      valid_span(kw * g->dw - g->pw, g->sw, g->w, g->ow, &cl, &ch);
+      const int on_pad = !(rl == 0 && rh == g->oh && cl == 0 && ch == g->ow);
+      if (!on_pad) continue;
+      if (kind == CONV_FORWARD) {
+        int bad = 0;
+        for (int c = 0; c < cg && !bad; c++) {
+          bad = !(__builtin_fabsf(v[((int64_t)o * cg + c) * taps + k]) < __builtin_inff());
+        }
+        if (!bad) continue;
+        for (int i = 0; i < g->n; i++) {
+          float* y = out + ((int64_t)i * g->o + o) * g->oh * g->ow;
+          for (int r = 0; r < g->oh; r++) {
+            for (int q = 0; q < g->ow; q++) {
+              if (r < rl || r >= rh || q < cl || q >= ch) y[(int64_t)r * g->ow + q] = nan;
+            }
+          }
+        }
+      } else {
+        int bad = 0;
+        for (int i = 0; i < g->n && !bad; i++) {
+          const float* d = v + ((int64_t)i * g->o + o) * g->oh * g->ow;
+          for (int r = 0; r < g->oh && !bad; r++) {
+            for (int q = 0; q < g->ow && !bad; q++) {
+              const int pad = r < rl || r >= rh || q < cl || q >= ch;
+              bad = pad && !(__builtin_fabsf(d[(int64_t)r * g->ow + q]) < __builtin_inff());
+            }
+          }
+        }
+        if (!bad) continue;
+        for (int c = 0; c < cg; c++) out[((int64_t)o * cg + c) * taps + k] = nan;
+      }
+    }
+  }
+  return 1;
+}

@@ -447,10 +447,12 @@ void TSG_EXPORT(relu_backward)(int32_t n, const float* y, const float* g, float*
   tsg_share(n, tid, nthreads, &lo, &hi);
   int64_t i = lo;
   for (; i + 4 <= hi; i += 4) {
-    const v128_t on = wasm_v128_and(wasm_f32x4_gt(wasm_v128_load(y + i), TSG_F(0.f)), TSG_F(1.f));
-    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(g + i), on));
+    // A select, not g·[y > 0]: torch passes g at a NaN input and gives an exact 0 where y <= 0
+    // even when g is ±inf or NaN.
+    const v128_t off = wasm_f32x4_le(wasm_v128_load(y + i), TSG_F(0.f));
+    wasm_v128_store(dx + i, wasm_v128_andnot(wasm_v128_load(g + i), off));
   }
-  for (; i < hi; i++) dx[i] = g[i] * (y[i] > 0.f ? 1.f : 0.f);
+  for (; i < hi; i++) dx[i] = y[i] <= 0.f ? 0.f : g[i];
 }
 
 // ------------------------------------------------------------------ strided 2-D copy

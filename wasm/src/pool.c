@@ -32,8 +32,8 @@ static void window_taps_out(int off, int s, int size, int* lo, int* hi) {
 
 /**
  * The reference's scan of one window: a value replaces the best when greater, when it is the
- * first, or when it is NaN — a NaN ends the scan of its window row, and a NaN in a later row
- * replaces it again. Kernel rows [i0, i1) are those inside the image.
+ * first, or when it is NaN (so the last NaN wins, as in PyTorch). Kernel rows [i0, i1) are those
+ * inside the image.
  */
 static int32_t scan_reference(const PoolGeom* g, const float* plane, int oy, int ox, int i0,
                               int i1) {
@@ -50,7 +50,6 @@ static int32_t scan_reference(const PoolGeom* g, const float* plane, int oy, int
       if (v > best || at < 0 || v != v) {
         best = v;
         at = iy * g->w + ix;
-        if (v != v) break;
       }
     }
   }

@@ -67,6 +67,22 @@ function fromOutput(
   };
 }
 
+/**
+ * Whether every element of `ts` is finite. The LSTM kernel declines (the composition runs) when
+ * an input or an output is not: its backward pass always multiplies by the cotangents of all
+ * three outputs, zeros for one the caller did not use, where the composition (and PyTorch) sends
+ * nothing through it, so 0·inf or 0·NaN (a cell state of inf, a NaN gate) made NaN gradients
+ * where theirs are finite (issue 19). The scan reads each operand once, small next to the
+ * recurrence's products.
+ */
+function allFinite(ts: readonly (Tensor | Float32Array)[]): boolean {
+  for (const t of ts) {
+    const d = t instanceof Tensor ? t.dataSync() : t;
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return false;
+  }
+  return true;
+}
+
 function failed(op: string): never {
   // The forward accepted these shapes, so the backward primitive exists: this is a bug.
   throw new TsgradError(op, "native backward kernel declined inputs its forward accepted");
@@ -266,7 +282,7 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
       hasBiasHh: boolean;
     };
     // Per-sequence lengths mask steps; oneDNN's RNN primitive has no such notion.
-    if (lengths !== null || !usable(inputs)) return null;
+    if (lengths !== null || !usable(inputs) || !allFinite(inputs)) return null;
     if (inputs.length !== 5 + (hasBiasIh ? 1 : 0) + (hasBiasHh ? 1 : 0)) return null;
     const [x, h0, c0, wih, whh] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
     if (x.ndim !== 3 || whh.ndim !== 2) return null;
@@ -299,7 +315,8 @@ export function nativeFused(addon: NativeAddon): Partial<FusedKernels> {
     m.num(reverse ? 1 : 0, training ? 1 : 0);
     const args = [out, hN, cN, x.data, h0.data, c0.data, wih.data, whh.data, bias, m.buf];
     const ws = call("lstm", ...args);
-    if (ws === false) return null;
+    // Finite inputs can still overflow (gate sums of ±inf − ±inf are NaN): the composition's.
+    if (ws === false || !allFinite([out, cN])) return null;
     const outT = f32(out, [T, B, H]);
     const hT = f32(hN, [B, H]);
     const cT = f32(cN, [B, H]);

@@ -3,6 +3,12 @@
  * Each call uploads its operands — x at its own strides (the C kernels read it through them),
  * the weight and the output gradient as dense arrays (gathered when they arrive as views) —
  * runs on every thread, and copies the result out.
+ *
+ * Zero padding follows PyTorch and the reference kernel: it is multiplied like any input, so a
+ * ±inf or NaN weight (forward) or output gradient (weight gradient) gives 0·inf = NaN where it
+ * meets the padding. The C kernels skip the padding, so `conv2d_pad_nan` scans that operand once
+ * (about 1% of a padded 3×3 weight gradient) and writes those NaNs when it holds a non-finite
+ * value. The input gradient never multiplies padding.
  */
 import type { Conv2dParams, KernelTable, View } from "../../ops/primitives.js";
 import { TsgradError } from "../../tensor/errors.js";
@@ -120,6 +126,7 @@ export function wasmConvKernels(
       const Y = rt.alloc(4 * out.length);
       const work = convScratch(rt, g, FORWARD);
       rt.parallel("conv2d_forward", [g, X.ptr, W, Y, work], convWork(w!.shape, shape));
+      single(rt, "conv2d_pad_nan")(g, FORWARD, W, Y);
       download(rt, Y, out);
       return true;
     },
@@ -156,6 +163,7 @@ export function wasmConvKernels(
         [g, X.ptr, DY, DW, work],
         convWork(p.weightShape, dy!.shape),
       );
+      single(rt, "conv2d_pad_nan")(g, BACKWARD_WEIGHT, DY, DW);
       download(rt, DW, out);
       return true;
     },

@@ -282,6 +282,22 @@ export function wasmFused(rt: WasmRuntime): Partial<FusedKernels> {
 }
 
 /**
+ * Whether every element of `ts` is finite. The recurrent kernels decline (the composition runs)
+ * when an input or an output is not: a backward pass always multiplies by the cotangents of all
+ * the layer's outputs, zeros for one the caller did not use, where the composition (and
+ * PyTorch) sends nothing through it, so 0·inf or 0·NaN (a cell state of inf, a NaN gate) made
+ * NaN gradients where theirs are finite (issue 19). The scan reads each operand once, small
+ * next to the recurrence's products.
+ */
+function allFinite(ts: readonly (Tensor | Float32Array)[]): boolean {
+  for (const t of ts) {
+    const d = t instanceof Tensor ? t.dataSync() : t;
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return false;
+  }
+  return true;
+}
+
+/**
  * [T, B, I, H] of a recurrent layer's inputs — x [T, B, I], then the states (h0, and c0 for the
  * LSTM) [B, H], weightIh [gates·H, I], weightHh [gates·H, H], the biases present [gates·H] —
  * or a TsgradError naming `op` and every shape: the kernels read each operand by these sizes.
@@ -342,8 +358,8 @@ function lstmLayer(
   if (inputs.length !== 5 + (hasBiasIh ? 1 : 0) + (hasBiasHh ? 1 : 0)) return null;
   const [x, h0, c0, wih, whh] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
   const [T, B, I, H] = recurrentShapes("lstmLayer", 4, inputs, [h0, c0], hasBiasIh, hasBiasHh);
-  // Per-sequence lengths mask steps: the composition handles those.
-  if (lengths !== null || !usable(inputs)) return null;
+  // Per-sequence lengths mask steps: the composition handles those, and non-finite values.
+  if (lengths !== null || !usable(inputs) || !allFinite(inputs)) return null;
   const TB = T * B;
   // The two biases only ever appear summed (in double, then rounded once).
   let bias: Float32Array | null = null;
@@ -408,6 +424,8 @@ function lstmLayer(
   const outT = f32(read(rt, out, TB * H), [T, B, H]);
   const hT = f32(transposed(rt, hN, H, B), [B, H]);
   const cT = f32(transposed(rt, cN, H, B), [B, H]);
+  // Finite inputs can still overflow (gate sums of ±inf − ±inf are NaN): the composition's.
+  if (!allFinite([outT, cT])) return null;
   const saved = training ? read(rt, ws, wsLength) : null;
   return {
     outputs: [outT, hT, cT],
@@ -488,7 +506,7 @@ function gruLayer(
   if (inputs.length !== 4 + (hasBiasIh ? 1 : 0) + (hasBiasHh ? 1 : 0)) return null;
   const [x, h0, wih, whh] = inputs as [Tensor, Tensor, Tensor, Tensor];
   const [T, B, I, H] = recurrentShapes("gruLayer", 3, inputs, [h0], hasBiasIh, hasBiasHh);
-  if (lengths !== null || !usable(inputs)) return null;
+  if (lengths !== null || !usable(inputs) || !allFinite(inputs)) return null;
   const TB = T * B;
   const bih = hasBiasIh ? inputs[4]!.dataSync() : null;
   const bhh = hasBiasHh ? inputs[hasBiasIh ? 5 : 4]!.dataSync() : null;
@@ -540,6 +558,7 @@ function gruLayer(
   }
   const outT = f32(read(rt, out, TB * H), [T, B, H]);
   const hT = f32(transposed(rt, hN, H, B), [B, H]);
+  if (!allFinite([outT])) return null;
   const saved = training ? read(rt, ws, wsLength) : null;
   return {
     outputs: [outT, hT],
