@@ -151,13 +151,23 @@ export function loadCifar10(options: DatasetOptions & { train?: boolean } = {}):
   const path = nodeModule("loadCifar10", "node:path");
   const fs = nodeModule("loadCifar10", "node:fs");
   const metaPath = path.join(dir, CIFAR10_FILES.meta);
-  const classes = fs.existsSync(metaPath)
-    ? fs
-        .readFileSync(metaPath, "utf8")
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter((l) => l.length > 0)
-    : CIFAR10_CLASSES;
+  let classes = CIFAR10_CLASSES;
+  if (fs.existsSync(metaPath)) {
+    let text: string;
+    try {
+      text = fs.readFileSync(metaPath, "utf8");
+    } catch (e) {
+      throw new TsgradError(metaPath, `cannot read the class names: ${(e as Error).message}`);
+    }
+    classes = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
+    // Labels are single bytes: more names than 256, or none, mean this is not the class list.
+    if (classes.length === 0 || classes.length > 256) {
+      throw new TsgradError(metaPath, `lists ${classes.length} class names, expected 1 to 256`);
+    }
+  }
   const files = options.train === false ? CIFAR10_FILES.test : CIFAR10_FILES.train;
   return readCifarFiles(
     files.map((f) => found[f]!),

@@ -214,19 +214,64 @@ export async function gunzip(bytes: Uint8Array | ArrayBuffer, name = "<gzip byte
   }
 }
 
-/** `bytes` gunzipped when they are gzip: synchronously, so in Node only (else `gunzip`). */
-function gunzipSync(bytes: Uint8Array, name: string): Uint8Array {
+/**
+ * `bytes` gunzipped when they are gzip: synchronously, so in Node only (else `gunzip`). With
+ * `declared`, which reads the size a file's header declares from the start of its inflated bytes,
+ * inflation stops one byte past that size: a small corrupt or hostile file that inflates to
+ * gigabytes fails at once instead of filling memory (the exact size is checked by the parser).
+ */
+function gunzipSync(
+  bytes: Uint8Array,
+  name: string,
+  declared?: (head: Uint8Array) => number | null,
+): Uint8Array {
   if (!isGzip(bytes)) return bytes;
   const zlib = nodeModule(
     name,
     "node:zlib",
     "decompress gzip data first: await tg.data.gunzip(bytes) (or fetch the uncompressed file)",
   );
+  let limit: number | undefined;
+  if (declared !== undefined) {
+    let head: Uint8Array = new Uint8Array(0);
+    try {
+      // The first compressed bytes, flushed as far as they go: enough for any header, and
+      // (deflate expands at most 1032:1) never more than a megabyte.
+      head = zlib.gunzipSync(bytes.subarray(0, 1024), {
+        finishFlush: zlib.constants.Z_SYNC_FLUSH,
+        maxOutputLength: 1 << 21,
+      });
+    } catch {
+      // A corrupt start: the full inflation below reports it.
+    }
+    const size = declared(head);
+    if (size !== null) limit = Math.min(size + 1, MAX_INFLATED);
+  }
   try {
-    return zlib.gunzipSync(bytes);
+    return zlib.gunzipSync(bytes, limit === undefined ? {} : { maxOutputLength: limit });
   } catch (e) {
+    if (limit !== undefined && (e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new TsgradError(
+        name,
+        `inflates to more than the ${limit - 1} bytes its header declares (corrupt gzip data?)`,
+      );
+    }
     throw new TsgradError(name, `corrupt or truncated gzip data: ${(e as Error).message}`);
   }
+}
+
+/** Buffers Node can allocate at most (`buffer.constants.MAX_LENGTH` on 64-bit Node 20). */
+const MAX_INFLATED = 2 ** 32;
+
+/** The byte size an IDX header declares, from the first bytes of the file (null: unreadable). */
+function idxDeclaredSize(head: Uint8Array): number | null {
+  const dtype = CODES[head[2] ?? -1];
+  const ndim = head[3] ?? 0;
+  if (head.length < 4 + 4 * ndim || dtype === undefined || ndim === 0) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let count = 1;
+  for (let d = 0; d < ndim; d++) count *= view.getUint32(4 + 4 * d, false);
+  return 4 + 4 * ndim + count * BYTES[dtype];
 }
 
 /**
@@ -239,6 +284,11 @@ function gunzipSync(bytes: Uint8Array, name: string): Uint8Array {
  */
 export function readMaybeGzip(path: string): Uint8Array {
   return gunzipSync(readFileBytes(path, "readMaybeGzip", FETCH_IDX), path);
+}
+
+/** An IDX file's bytes, gunzipped as far as its header declares (see `gunzipSync`). */
+function readIdxBytes(path: string, op: string): Uint8Array {
+  return gunzipSync(readFileBytes(path, op, FETCH_IDX), path, idxDeclaredSize);
 }
 
 /** The browser alternative to reading IDX files from disk. */
@@ -254,7 +304,7 @@ const FETCH_IDX =
  * console.log(idx.dtype, idx.shape); // "uint8" [1000]
  */
 export function readIdxFile(path: string): IdxData {
-  return parseIdx(readMaybeGzip(path), path);
+  return parseIdx(readIdxBytes(path, "readIdxFile"), path);
 }
 
 /**
@@ -296,8 +346,8 @@ export function idxDataset(
 ): ImageDataset {
   const { images: imagesName = "<idx images>", labels: labelsName = "<idx labels>" } = names;
   const bytes = (b: Uint8Array | ArrayBuffer) => (b instanceof Uint8Array ? b : new Uint8Array(b));
-  const img = parseIdx(gunzipSync(bytes(images), imagesName), imagesName);
-  const lab = parseIdx(gunzipSync(bytes(labels), labelsName), labelsName);
+  const img = parseIdx(gunzipSync(bytes(images), imagesName, idxDeclaredSize), imagesName);
+  const lab = parseIdx(gunzipSync(bytes(labels), labelsName, idxDeclaredSize), labelsName);
   if (img.dtype !== "uint8" || img.shape.length !== 3) {
     throw new TsgradError(
       imagesName,
@@ -311,6 +361,9 @@ export function idxDataset(
     );
   }
   const [n, h, w] = img.shape as [number, number, number];
+  // An empty set would train on nothing or report "0.00% (0 images)": say so where it is read.
+  if (n === 0) throw new TsgradError(imagesName, "holds 0 images");
+  if (h === 0 || w === 0) throw new TsgradError(imagesName, `holds images of ${h}x${w} pixels`);
   if (lab.shape[0] !== n) {
     throw new TsgradError(
       labelsName,

@@ -7,6 +7,7 @@
  */
 import type * as JpegModule from "jpeg-js";
 import type * as PngModule from "pngjs";
+import type * as ZlibModule from "node:zlib";
 import { TsgradError } from "../tensor/errors.js";
 import { ImageDataset, sharedBytes } from "./dataset.js";
 import { nodeModule, nodeRequire } from "../io/node.js";
@@ -29,6 +30,125 @@ const CANVAS =
   "{ rgba: d.data, width: d.width, height: d.height }";
 
 /**
+ * The most pixels a decoded image may have: Pillow's `Image.MAX_IMAGE_PIXELS`, above which it
+ * warns of a decompression bomb. A corrupt header can declare 4 billion pixels.
+ */
+const MAX_IMAGE_PIXELS = 89_478_485;
+
+/** Adam7's passes: x and y of the first pixel, x and y steps. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/**
+ * Check a PNG's declared size against the limit and its image data against that size before
+ * decoding: pngjs allocates the declared image up front and silently leaves pixels its data does
+ * not cover, so a 60-byte file whose header says 30000×30000 would take minutes and gigabytes and
+ * then "succeed". The data is inflated (at most one byte past the declared size) to count it.
+ */
+function checkPng(bytes: Uint8Array, name: string, zlib: typeof ZlibModule): void {
+  const fail = (message: string): never => {
+    throw new TsgradError(name, `cannot decode PNG (corrupt file?): ${message}`);
+  };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 33 || view.getUint32(12) !== 0x49484452) fail("no IHDR chunk first");
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[bytes[25]!];
+  if (width === 0 || height === 0) fail(`image of ${width}×${height} pixels`);
+  if (width * height > MAX_IMAGE_PIXELS) {
+    fail(`${width}×${height} pixels is more than the limit of ${MAX_IMAGE_PIXELS}`);
+  }
+  if (channels === undefined) return; // pngjs names the bad colour type
+  const bpp = channels * bytes[24]!;
+  let expected = 0;
+  for (const [x0, y0, dx, dy] of bytes[28] === 1 ? ADAM7 : [[0, 0, 1, 1] as const]) {
+    const w = Math.max(0, Math.ceil((width - x0) / dx));
+    const h = Math.max(0, Math.ceil((height - y0) / dy));
+    if (w > 0) expected += h * (1 + Math.ceil((w * bpp) / 8));
+  }
+  const parts: Uint8Array[] = [];
+  for (let at = 8; at + 8 <= bytes.length; ) {
+    const length = view.getUint32(at);
+    if (view.getUint32(at + 4) === 0x49444154) {
+      parts.push(bytes.subarray(at + 8, Math.min(bytes.length, at + 8 + length)));
+    }
+    at += 12 + length;
+  }
+  let inflated: number;
+  try {
+    inflated = zlib.inflateSync(Buffer.concat(parts), {
+      maxOutputLength: expected + 1,
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    }).length;
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ERR_BUFFER_TOO_LARGE") {
+      return fail(`image data does not inflate: ${(e as Error).message}`);
+    }
+    inflated = expected + 1;
+  }
+  if (inflated !== expected) {
+    fail(
+      `a ${width}×${height} image needs ${expected} bytes of image data, its IDAT chunks hold ` +
+        (inflated > expected ? "more" : String(inflated)),
+    );
+  }
+}
+
+/**
+ * Check a JPEG's declared size before decoding, as `checkPng`: jpeg-js, too, allocates the
+ * declared image and decodes missing data as blank. Every scan codes at least one bit per
+ * minimum coded unit (a DC difference), so a file shorter than that many bits is truncated.
+ */
+function checkJpeg(bytes: Uint8Array, name: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 2; at + 4 <= bytes.length && bytes[at] === 0xff; ) {
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff) {
+      at++; // fill byte
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      at += 2; // markers without a segment
+      continue;
+    }
+    const isSof = marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker);
+    if (isSof && at + 10 <= bytes.length) {
+      const height = view.getUint16(at + 5);
+      const width = view.getUint16(at + 7);
+      const components = bytes[at + 9]!;
+      let hMax = 1;
+      let vMax = 1;
+      for (let c = 0; c < components && at + 12 + 3 * c <= bytes.length; c++) {
+        const sampling = bytes[at + 11 + 3 * c]!;
+        hMax = Math.max(hMax, sampling >> 4);
+        vMax = Math.max(vMax, sampling & 15);
+      }
+      const fail = (message: string): never => {
+        throw new TsgradError(name, `cannot decode JPEG (corrupt file?): ${message}`);
+      };
+      if (width * height > MAX_IMAGE_PIXELS) {
+        fail(`${width}×${height} pixels is more than the limit of ${MAX_IMAGE_PIXELS}`);
+      }
+      const units = Math.ceil(width / (8 * hMax)) * Math.ceil(height / (8 * vMax));
+      if (bytes.length < units / 8) {
+        fail(
+          `a ${width}×${height} image needs at least ${Math.ceil(units / 8)} bytes of coded data, the file has ${bytes.length}`,
+        );
+      }
+      return;
+    }
+    at += 2 + view.getUint16(at + 2);
+  }
+}
+
+/**
  * Decode PNG or JPEG bytes to RGBA. `name` (the file) is named in the error for anything that
  * is not a decodable PNG or JPEG. Node only: a browser decodes images itself (draw them on a
  * canvas and take `getImageData()`, see `DecodedImage`).
@@ -44,6 +164,8 @@ export function decodeImage(bytes: Uint8Array, name = "<image bytes>"): DecodedI
   const require = nodeRequire(name, CANVAS);
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (isPng) checkPng(bytes, name, nodeModule(name, "node:zlib", CANVAS));
+  if (isJpeg) checkJpeg(bytes, name);
   try {
     if (isPng) {
       const { PNG } = require("pngjs") as typeof PngModule;
@@ -52,7 +174,11 @@ export function decodeImage(bytes: Uint8Array, name = "<image bytes>"): DecodedI
     }
     if (isJpeg) {
       const jpeg = require("jpeg-js") as typeof JpegModule;
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+      const img = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
+      });
       return { rgba: img.data, width: img.width, height: img.height };
     }
   } catch (e) {
@@ -244,8 +370,13 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
   const files: { file: string; label: number }[] = [];
   for (const [label, cls] of classes.entries()) {
     const dir = path.join(root, cls);
-    const images = fs
-      .readdirSync(dir)
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch (e) {
+      throw new TsgradError(dir, `cannot list the class folder: ${(e as Error).message}`);
+    }
+    const images = names
       .filter((f) => EXTENSIONS.includes(path.extname(f).toLowerCase()))
       .sort(byCodePoint);
     if (images.length === 0) {
@@ -263,7 +394,13 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
   let pixels: Uint8Array | null = null;
   const labels = new Int32Array(files.length);
   for (const [i, { file, label }] of files.entries()) {
-    const img = decodeImage(fs.readFileSync(file), file);
+    let bytes: Uint8Array;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (e) {
+      throw new TsgradError(file, `cannot read the image: ${(e as Error).message}`);
+    }
+    const img = decodeImage(bytes, file);
     if (size === null) {
       size = [img.height, img.width];
       sizeFrom = `the first image (${files[0]!.file})`;

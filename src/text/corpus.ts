@@ -80,16 +80,32 @@ export function readText(file: string): string {
   }
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
-      bytes = zlib.gunzipSync(bytes);
+      // Text past this size cannot become a string anyway: stop inflating there.
+      bytes = zlib.gunzipSync(bytes, { maxOutputLength: MAX_TEXT_BYTES + 1 });
     } catch (e) {
+      if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") tooLarge(file);
       throw new TsgradError("readText", `${file} is not valid gzip: ${(e as Error).message}`);
     }
   }
+  if (bytes.length > MAX_TEXT_BYTES) tooLarge(file);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new TsgradError("readText", `${file} is not valid UTF-8`);
   }
+}
+
+/**
+ * The longest text read whole: V8's string length limit (2^29 - 24 UTF-16 units), which any UTF-8
+ * file of at most this many bytes fits in.
+ */
+const MAX_TEXT_BYTES = 2 ** 29 - 24;
+
+function tooLarge(file: string): never {
+  throw new TsgradError(
+    "readText",
+    `${file} holds more than ${MAX_TEXT_BYTES} bytes of text, the most read as one string (V8's string length limit); split it into smaller files`,
+  );
 }
 
 /**

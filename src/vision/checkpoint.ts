@@ -4,10 +4,10 @@ import { decodeCheckpoint } from "../io/checkpoint.js";
 import type { Layer } from "../nn/layers.js";
 import { type DecodedImage, centerSquare, resizeImage, toChw } from "../data/image-folder.js";
 import { applyTransforms } from "../data/transforms.js";
-import { TsgradError } from "../tensor/errors.js";
+import { TsgradError, fmtShape } from "../tensor/errors.js";
 import { Generator } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
-import { createImageModel } from "./models.js";
+import { IMAGE_MODELS, type ImageModelSpec, createImageModel, imageModelShapes } from "./models.js";
 import type { ImageTrainConfig } from "./train.js";
 
 export interface ImageModelMeta {
@@ -17,6 +17,133 @@ export interface ImageModelMeta {
   std: number[];
   inChannels: number;
   imageSize: number;
+}
+
+/**
+ * Bounds on what a checkpoint's model description may ask for. The tensors in the file decide
+ * the model's size (see `checkShapes`); these only keep the arithmetic on the description sane
+ * and give a clear error for a value no training run writes.
+ */
+const MAX_WIDTH = 64;
+const MAX_IMAGE_SIZE = 4096;
+const MAX_CLASSES = 1_000_000;
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/**
+ * The model description of a checkpoint, every field checked (an edited or corrupt file must
+ * fail here, naming the file and the field, rather than deep inside a layer constructor).
+ */
+function readMeta(raw: unknown, path: string): ImageModelMeta {
+  const fail = (message: string): never => {
+    throw new TsgradError(path, message);
+  };
+  if (!isRecord(raw) || !isRecord(raw.config)) {
+    return fail(
+      "is not a tsgrad image-classifier checkpoint (no model description in its metadata)",
+    );
+  }
+  const { config, classes, mean, std, inChannels, imageSize } = raw;
+  // Clipped: an edited field may hold megabytes.
+  const show = (v: unknown) =>
+    (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v))).slice(0, 100);
+  if (
+    typeof config.model !== "string" ||
+    !(IMAGE_MODELS as readonly string[]).includes(config.model)
+  ) {
+    fail(`meta.config.model ${show(config.model)} is not one of ${IMAGE_MODELS.join(", ")}`);
+  }
+  const width = config.width ?? 1;
+  if (typeof width !== "number" || !(width > 0 && width <= MAX_WIDTH)) {
+    fail(`meta.config.width ${show(width)} is not a number in (0, ${MAX_WIDTH}]`);
+  }
+  if (
+    config.init !== undefined &&
+    !["pytorch", "alexnet", "kaiming"].includes(config.init as string)
+  ) {
+    fail(`meta.config.init ${show(config.init)} is not pytorch, alexnet or kaiming`);
+  }
+  if (config.poolPadding !== undefined && config.poolPadding !== 0 && config.poolPadding !== 1) {
+    fail(`meta.config.poolPadding ${show(config.poolPadding)} is not 0 or 1`);
+  }
+  if (
+    !Array.isArray(classes) ||
+    classes.length < 1 ||
+    classes.length > MAX_CLASSES ||
+    !classes.every((c) => typeof c === "string")
+  ) {
+    fail(
+      `meta.classes must list 1 to ${MAX_CLASSES} class names, got ` +
+        (Array.isArray(classes) ? `${classes.length} entries` : show(classes)),
+    );
+  }
+  if (inChannels !== 1 && inChannels !== 3) {
+    fail(`meta.inChannels ${show(inChannels)} is not 1 (grey) or 3 (RGB)`);
+  }
+  if (
+    !Number.isInteger(imageSize) ||
+    !((imageSize as number) >= 1 && (imageSize as number) <= MAX_IMAGE_SIZE)
+  ) {
+    fail(`meta.imageSize ${show(imageSize)} is not an integer in [1, ${MAX_IMAGE_SIZE}]`);
+  }
+  for (const [field, v] of [
+    ["mean", mean],
+    ["std", std],
+  ] as const) {
+    if (
+      !Array.isArray(v) ||
+      v.length !== inChannels ||
+      !v.every((x) => typeof x === "number" && Number.isFinite(x) && (field === "mean" || x > 0))
+    ) {
+      fail(
+        `meta.${field} must hold ${show(inChannels)} finite${field === "std" ? ", positive" : ""} numbers (one per channel), got ${show(v)}`.slice(
+          0,
+          300,
+        ),
+      );
+    }
+  }
+  return raw as unknown as ImageModelMeta;
+}
+
+/**
+ * Compare the tensors of the file with the state dict the description asks for, before the
+ * model is built: a description that does not match the file (an edited `width`, `classes` or
+ * `inChannels`) is an error naming both shapes, and a matching one builds a model no larger
+ * than the file.
+ */
+function checkShapes(spec: ImageModelSpec, stored: Record<string, Tensor>, path: string): void {
+  const expected = imageModelShapes(spec);
+  const described =
+    `${spec.name} for ${spec.inChannels}×${spec.imageSize}×${spec.imageSize} images, ` +
+    `${spec.numClasses} classes, width ${spec.width}`;
+  if (expected === null) {
+    throw new TsgradError(path, `meta describes ${described}: the images are too small for it`);
+  }
+  for (const [key, shape] of Object.entries(expected)) {
+    const t = stored[key];
+    if (t === undefined) {
+      throw new TsgradError(
+        path,
+        `meta describes ${described}, which has "${key}", but the file has no such tensor`,
+      );
+    }
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new TsgradError(
+        path,
+        `meta describes ${described}, whose "${key}" is ${fmtShape(shape)}, but the file holds ${fmtShape(t.shape)}`,
+      );
+    }
+  }
+  const extra = Object.keys(stored).find((k) => !(k in expected));
+  if (extra !== undefined) {
+    throw new TsgradError(
+      path,
+      `meta describes ${described}, which has no "${extra}" (in the file)`,
+    );
+  }
 }
 
 /**
@@ -42,21 +169,8 @@ export function loadImageClassifier(
   const file = sourceBytes(source, "loadImageClassifier", name);
   const path = file.name;
   const ck = decodeCheckpoint(file.bytes, path);
-  const meta = (ck.meta ?? ck.extra) as Partial<ImageModelMeta> | undefined;
-  if (
-    !meta?.config ||
-    !meta.classes ||
-    !meta.mean ||
-    !meta.std ||
-    !meta.inChannels ||
-    !meta.imageSize
-  ) {
-    throw new TsgradError(
-      path,
-      "is not a tsgrad image-classifier checkpoint (no model description in its metadata)",
-    );
-  }
-  const model = createImageModel({
+  const meta = readMeta(ck.meta ?? ck.extra, path);
+  const spec: ImageModelSpec = {
     name: meta.config.model,
     inChannels: meta.inChannels,
     imageSize: meta.imageSize,
@@ -65,10 +179,12 @@ export function loadImageClassifier(
     init: meta.config.init,
     // Checkpoints written before the option existed have unpadded pools.
     poolPadding: meta.config.poolPadding ?? 0,
-  });
+  };
+  checkShapes(spec, ck.model, path);
+  const model = createImageModel(spec);
   model.loadStateDict(ck.model, { source: path });
   model.eval();
-  return { model, meta: meta as ImageModelMeta };
+  return { model, meta };
 }
 
 /**

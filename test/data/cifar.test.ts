@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -72,5 +72,25 @@ describe("tg.data.loadCifar10", () => {
     expect(train.classCounts()).toEqual([2, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
     expect(test.shape).toEqual([2, 3, 32, 32]);
     expect(test.classes[test.label(0)]).toBe("DOG");
+  });
+
+  it("names batches.meta.txt when it lists no class names or cannot be read", () => {
+    const root = tempDir("cifar10-meta");
+    const dir = join(root, "cifar-10-batches-bin");
+    const { mkdirSync } = process.getBuiltinModule("node:fs");
+    mkdirSync(dir);
+    for (const f of [...tg.data.CIFAR10_FILES.train, ...tg.data.CIFAR10_FILES.test]) {
+      writeFileSync(join(dir, f), records([1]));
+    }
+    const meta = join(dir, "batches.meta.txt");
+    writeFileSync(meta, "\n \n");
+    expect(() => tg.data.loadCifar10({ data: root })).toThrow(
+      `${meta}: lists 0 class names, expected 1 to 256`,
+    );
+    rmSync(meta);
+    mkdirSync(meta);
+    expect(() => tg.data.loadCifar10({ data: root })).toThrow(
+      new RegExp(`^${meta}: cannot read the class names: EISDIR`),
+    );
   });
 });

@@ -131,4 +131,39 @@ describe("tg.data.readIdxDataset", () => {
       "expected uint8 images [N, rows, cols], got uint8 [12]",
     );
   });
+
+  it("rejects a set of 0 images, or of empty images, naming the image file", () => {
+    // Else `eval image` would report "0.00% (0 images)" (issue 19, item 13).
+    const dir = tempDir("idx-empty");
+    writeFileSync(join(dir, "img0"), tg.data.encodeIdx(new Uint8Array(0), [0, 28, 28]));
+    writeFileSync(join(dir, "lab0"), tg.data.encodeIdx(new Uint8Array(0), [0]));
+    writeFileSync(join(dir, "img00"), tg.data.encodeIdx(new Uint8Array(0), [2, 0, 28]));
+    writeFileSync(join(dir, "lab2"), tg.data.encodeIdx(new Uint8Array([0, 0]), [2]));
+    expect(() => tg.data.readIdxDataset(join(dir, "img0"), join(dir, "lab0"), ["a"])).toThrow(
+      `${join(dir, "img0")}: holds 0 images`,
+    );
+    expect(() => tg.data.readIdxDataset(join(dir, "img00"), join(dir, "lab2"), ["a"])).toThrow(
+      `${join(dir, "img00")}: holds images of 0x28 pixels`,
+    );
+  });
+
+  it("stops inflating a gzip file at the size its IDX header declares", () => {
+    // 8 header bytes declaring 3 values, then 64 MB of zeros: a 64 KB "gzip bomb".
+    const dir = tempDir("idx-bomb");
+    const head = tg.data.encodeIdx(new Uint8Array([1, 2, 3]), [3]).subarray(0, 8);
+    const bomb = join(dir, "labels.gz");
+    const body = new Uint8Array(8 + 64 * 2 ** 20);
+    body.set(head);
+    writeFileSync(bomb, gzipSync(body, { level: 9 }));
+    const start = performance.now();
+    expect(() => tg.data.readIdxFile(bomb)).toThrow(
+      `${bomb}: inflates to more than the 11 bytes its header declares (corrupt gzip data?)`,
+    );
+    expect(() => tg.data.readIdxDataset(bomb, bomb, ["a"])).toThrow(`${bomb}: inflates`);
+    expect(performance.now() - start).toBeLessThan(1000);
+    // One byte too many is the parser's "trailing bytes", as for a raw file.
+    const long = join(dir, "long.gz");
+    writeFileSync(long, gzipSync(body.subarray(0, 12)));
+    expect(() => tg.data.readIdxFile(long)).toThrow(/expected 11 bytes, got 12 \(trailing bytes\)/);
+  });
 });

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
@@ -95,5 +96,55 @@ describe("tg.data.loadImageFolder", () => {
     const root = folder({ "a/1.png": png(2, 2, [0, 0, 0]), "b/readme.txt": new Uint8Array(1) });
     expect(() => tg.data.loadImageFolder(root)).toThrow(`class folder "b" holds no .png, .jpg or .jpeg files`);
     expect(() => tg.data.loadImageFolder(join(empty, "missing"))).toThrow("cannot list the image folder");
+  });
+
+  it("rejects a PNG whose header declares more pixels than its data holds, quickly", () => {
+    // A 4×3 PNG whose IHDR (CRC fixed) claims 30000×30000: pngjs would allocate 3.6 GB and fill
+    // it for minutes, then return mostly zero pixels without complaint.
+    const edit = (w: number, h: number) => {
+      const b = Buffer.from(png(4, 3, [1, 2, 3]));
+      b.writeUInt32BE(w, 16);
+      b.writeUInt32BE(h, 20);
+      b.writeUInt32BE(crc32(b.subarray(12, 29)) >>> 0, 29);
+      return b;
+    };
+    const start = performance.now();
+    expect(() => tg.data.decodeImage(edit(30000, 30000), "big.png")).toThrow(
+      "big.png: cannot decode PNG (corrupt file?): 30000×30000 pixels is more than the limit of 89478485",
+    );
+    // 4×3 RGBA rows are 1 + 16 bytes; 40×3 rows need 1 + 160.
+    expect(() => tg.data.decodeImage(edit(40, 3), "wide.png")).toThrow(
+      "wide.png: cannot decode PNG (corrupt file?): a 40×3 image needs 483 bytes of image data, its IDAT chunks hold 51",
+    );
+    expect(() => tg.data.decodeImage(edit(4, 2), "short.png")).toThrow(/short.png: .* hold more$/);
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
+
+  it("rejects a JPEG whose header declares more pixels than its data can code, quickly", () => {
+    const edit = (w: number, h: number) => {
+      const b = Buffer.from(jpg(8, 8, 100));
+      const sof = b.indexOf(Buffer.from([0xff, 0xc0]));
+      b.writeUInt16BE(h, sof + 5);
+      b.writeUInt16BE(w, sof + 7);
+      return b;
+    };
+    const start = performance.now();
+    // jpeg-js took 10 s over this one and returned a blank 7000×7000 image.
+    expect(() => tg.data.decodeImage(edit(7000, 7000), "big.jpg")).toThrow(
+      /^big.jpg: cannot decode JPEG \(corrupt file\?\): a 7000×7000 image needs at least \d+ bytes of coded data, the file has \d+$/,
+    );
+    expect(() => tg.data.decodeImage(edit(65535, 65535), "huge.jpg")).toThrow(
+      "huge.jpg: cannot decode JPEG (corrupt file?): 65535×65535 pixels is more than the limit of 89478485",
+    );
+    expect(performance.now() - start).toBeLessThan(1000);
+    expect(tg.data.decodeImage(edit(8, 8), "same.jpg").width).toBe(8);
+  });
+
+  it("names a file it cannot read", () => {
+    const root = folder({ "cls/a.png": png(2, 2, [1, 2, 3]) });
+    mkdirSync(join(root, "cls", "b.png"));
+    expect(() => tg.data.loadImageFolder(root)).toThrow(
+      new RegExp(`^${join(root, "cls", "b.png")}: cannot read the image: EISDIR`),
+    );
   });
 });
