@@ -10,13 +10,19 @@ import type { Command } from "./main.js";
 
 const flags = {
   out: { type: "string", help: "output folder (default: <sweep>/analysis)" },
-  bootstrap: { type: "int", help: "bootstrap resamples for the power laws", default: 1000 },
+  bootstrap: {
+    type: "int",
+    max: 1_000_000,
+    help: "bootstrap resamples for the power laws",
+    default: 1000,
+  },
   bootstrapChinchilla: {
     type: "int",
+    max: 1_000_000,
     help: "bootstrap resamples for the Chinchilla fit",
     default: 200,
   },
-  seed: { type: "int", help: "bootstrap seed", default: 0 },
+  seed: { type: "int", max: 2 ** 32 - 1, help: "bootstrap seed", default: 0 },
   json: { type: "boolean", help: "print analysis.json to stdout", default: false },
 } as const;
 

@@ -1,6 +1,12 @@
 /**
  * A small typed flag parser: each command declares its flags with types, defaults and help text
  * (the defaults are the schema). Unknown flags and malformed values are errors, never ignored.
+ *
+ * Numbers are checked here, for every command alike: a value must parse completely and be finite,
+ * an "int" must also be a safe integer (so 99999999999999999999, which parses to 1e20, is refused
+ * rather than looping or allocating forever), and both must lie in the flag's declared range —
+ * by default an int is non-negative and a number unbounded. A violation is a `UsageError` naming
+ * the flag, the value given and the allowed range (exit code 2, no stack trace).
  */
 
 export type FlagType = "string" | "number" | "int" | "boolean" | "list";
@@ -11,6 +17,14 @@ export interface FlagSpec {
   default?: string | number | boolean | string[];
   /** For string flags: the allowed values. */
   choices?: readonly string[];
+  /** For number and int flags: the smallest allowed value (ints default to 0). */
+  min?: number;
+  /** For number and int flags: the largest allowed value (default: none beyond safe integers). */
+  max?: number;
+  /** For number flags: `min` itself is not allowed (a learning rate must be > 0). */
+  exclusiveMin?: boolean;
+  /** For number flags: `max` itself is not allowed (a dropout probability must be < 1). */
+  exclusiveMax?: boolean;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -36,6 +50,43 @@ export class UsageError extends Error {
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
+/** The allowed range of a number or int flag, with the defaults filled in. */
+function range(spec: FlagSpec) {
+  const int = spec.type === "int";
+  return {
+    min: spec.min ?? (int ? 0 : -Infinity),
+    max: spec.max ?? (int ? Number.MAX_SAFE_INTEGER : Infinity),
+    exclusiveMin: spec.exclusiveMin === true,
+    exclusiveMax: spec.exclusiveMax === true,
+  };
+}
+
+/** A range as the help and the errors write it: "[1, 1000]", "(0, 10]", ">= 0", "" (any). */
+function rangeText(spec: FlagSpec): string {
+  const { min, max, exclusiveMin, exclusiveMax } = range(spec);
+  const hiOpen = max === Infinity || max === Number.MAX_SAFE_INTEGER;
+  if (min === -Infinity) return hiOpen ? "" : `${exclusiveMax ? "<" : "<="} ${max}`;
+  if (hiOpen) return `${exclusiveMin ? ">" : ">="} ${min}`;
+  return `${exclusiveMin ? "(" : "["}${min}, ${max}${exclusiveMax ? ")" : "]"}`;
+}
+
+/**
+ * null when `v` is a valid value of the number or int flag `spec`; otherwise what the flag takes
+ * ("an integer 1..100000"), for an error message. Also checks values from `--config` files.
+ */
+export function outOfRange(spec: FlagSpec, v: unknown): string | null {
+  const int = spec.type === "int";
+  const bounds = rangeText(spec);
+  const wanted = `${int ? "an integer" : "a number"}${bounds ? ` ${bounds.startsWith("[") || bounds.startsWith("(") ? "in " : ""}${bounds}` : ""}`;
+  if (typeof v !== "number" || !Number.isFinite(v)) return wanted;
+  const { min, max, exclusiveMin, exclusiveMax } = range(spec);
+  if (int && !Number.isSafeInteger(v)) return wanted;
+  if (v < min || (exclusiveMin && v === min) || v > max || (exclusiveMax && v === max)) {
+    return wanted;
+  }
+  return null;
+}
+
 /** Usage text for a command. */
 export function usage(command: string, summary: string, specs: FlagSpecs, positional = ""): string {
   const lines = [
@@ -47,11 +98,13 @@ export function usage(command: string, summary: string, specs: FlagSpecs, positi
   ];
   for (const [name, s] of Object.entries(specs)) {
     const flag = `--${kebab(name)}${s.type === "boolean" ? "" : ` <${s.choices ? s.choices.join("|") : s.type}>`}`;
+    const numeric = s.type === "number" || s.type === "int";
+    const allowed = numeric && rangeText(s) ? ` [allowed: ${rangeText(s)}]` : "";
     const def =
       s.default === undefined
         ? ""
         : ` (default: ${Array.isArray(s.default) ? s.default.join(",") : String(s.default)})`;
-    lines.push(`  ${flag.padEnd(34)} ${s.help}${def}`);
+    lines.push(`  ${flag.padEnd(34)} ${s.help}${def}${allowed}`);
   }
   lines.push(`  ${"--help".padEnd(34)} show this help`);
   return lines.join("\n");
@@ -119,16 +172,9 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
   switch (spec.type) {
     case "number":
     case "int": {
-      const v = Number(raw);
-      if (
-        raw.trim() === "" ||
-        !Number.isFinite(v) ||
-        (spec.type === "int" && !Number.isInteger(v))
-      ) {
-        throw new UsageError(
-          `--${name} takes ${spec.type === "int" ? "an integer" : "a number"}, got "${raw}"`,
-        );
-      }
+      const v = raw.trim() === "" ? NaN : Number(raw);
+      const wanted = outOfRange(spec, v);
+      if (wanted !== null) throw new UsageError(`--${name} takes ${wanted}, got "${raw}"`);
       return v;
     }
     case "list":

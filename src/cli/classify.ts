@@ -9,14 +9,16 @@ const flags = {
     type: "string",
     help: "a trained classifier (model.safetensors of a training run)",
   },
-  top: { type: "int", default: 5, help: "how many classes to list" },
+  top: { type: "int", default: 5, min: 1, max: 1000, help: "how many classes to list" },
   ...backendFlags,
 } as const;
 
 export const command: Command = {
   name: "classify",
   summary:
-    "Classify PNG/JPEG pictures with a trained image classifier (prints the top classes with probabilities).",
+    "Classify PNG/JPEG pictures with a trained image classifier (prints the top classes with probabilities). " +
+    "A picture whose size differs from the model's is cropped to its centred square and resized " +
+    "to the training size (antialiased bilinear, as torchvision's Resize + CenterCrop), not rejected.",
   run(argv) {
     const { flags: f, help, positionals } = parseFlags(argv, flags);
     if (help) {

@@ -10,6 +10,8 @@ export const backendFlags = {
   },
   threads: {
     type: "int",
+    min: 1,
+    max: 1024,
     help: "threads for the native backend (default: all cores, or $TSGRAD_NUM_THREADS)",
   },
 } as const;

@@ -15,7 +15,12 @@ const flags = {
     help: "Multi30k split to score (train: the pairs the model was trained on)",
     default: "test_2016_flickr",
   },
-  beam: { type: "int", help: "beam size (1: greedy; default: the checkpoint's test beam)" },
+  beam: {
+    type: "int",
+    min: 1,
+    max: 100,
+    help: "beam size (1: greedy; default: the checkpoint's test beam)",
+  },
   limit: { type: "int", help: "score only the first N sentences (0: all)", default: 0 },
   output: { type: "string", help: "file for the translations (default: next to the checkpoint)" },
   dataDir: { type: "string", help: "folder with the Multi30k files" },

@@ -10,11 +10,23 @@ import type { Command } from "./main.js";
 const flags = {
   checkpoint: { type: "string", help: "checkpoint file, or a run folder (its newest checkpoint)" },
   prompt: { type: "string", help: 'text to continue ("" starts from a newline)', default: "" },
-  tokens: { type: "int", help: "characters to generate", default: 300 },
-  temperature: { type: "number", help: "softmax temperature (> 0)", default: 0.8 },
-  topK: { type: "int", help: "sample among the k most likely characters (0 = all)", default: 40 },
-  seed: { type: "int", help: "sampling seed", default: 0 },
-  samples: { type: "int", help: "independent samples to print", default: 1 },
+  tokens: { type: "int", min: 1, max: 10_000_000, help: "characters to generate", default: 300 },
+  temperature: {
+    type: "number",
+    min: 0,
+    exclusiveMin: true,
+    max: 100,
+    help: "softmax temperature (> 0)",
+    default: 0.8,
+  },
+  topK: {
+    type: "int",
+    max: 1_000_000,
+    help: "sample among the k most likely characters (0 = all)",
+    default: 40,
+  },
+  seed: { type: "int", max: 2 ** 32 - 1, help: "sampling seed", default: 0 },
+  samples: { type: "int", min: 1, max: 10_000, help: "independent samples to print", default: 1 },
   backend: { type: "string", help: "compute backend (see `tsgrad info`)" },
 } as const;
 

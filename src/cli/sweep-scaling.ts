@@ -20,6 +20,16 @@ const both = (help: string, full: unknown, quick: unknown) =>
 const baseHelp = (help: string, key: keyof lm.LMConfig) =>
   both(help, F.base[key] ?? lm.LM_DEFAULTS[key], Q.base[key] ?? lm.LM_DEFAULTS[key]);
 
+/** A shared run setting's bounds, from the LM config schema. */
+const bounds = (key: keyof lm.LMConfig) => {
+  const s: lm.LMFieldSpec = lm.LM_CONFIG_SCHEMA[key];
+  return {
+    ...(s.min !== undefined ? { min: s.min } : {}),
+    ...(s.max !== undefined ? { max: s.max } : {}),
+    ...(s.positive ? { exclusiveMin: true } : {}),
+  };
+};
+
 const flags = {
   quick: { type: "boolean", help: "three tiny models, 240 steps in all (CI)", default: false },
   name: { type: "string", help: both("sweep name: runs go to <root>/<name>/", F.name, Q.name) },
@@ -36,22 +46,55 @@ const flags = {
   },
   seeds: { type: "list", help: both("seeds; every run is repeated per seed", F.seeds, Q.seeds) },
   text: { type: "string", help: "UTF-8 text file (default: Tiny Shakespeare)" },
-  blockSize: { type: "int", help: baseHelp("context length of every run", "blockSize") },
-  batchSize: { type: "int", help: baseHelp("batch size of every run", "batchSize") },
-  lr: { type: "number", help: baseHelp("peak learning rate of every run", "lr") },
-  dropout: { type: "number", help: baseHelp("dropout of every run", "dropout") },
+  blockSize: {
+    type: "int",
+    ...bounds("blockSize"),
+    help: baseHelp("context length of every run", "blockSize"),
+  },
+  batchSize: {
+    type: "int",
+    ...bounds("batchSize"),
+    help: baseHelp("batch size of every run", "batchSize"),
+  },
+  lr: { type: "number", ...bounds("lr"), help: baseHelp("peak learning rate of every run", "lr") },
+  dropout: {
+    type: "number",
+    ...bounds("dropout"),
+    help: baseHelp("dropout of every run", "dropout"),
+  },
   warmupFraction: {
     type: "number",
+    min: 0,
+    max: 1,
     help: both("warmup as a fraction of each run's steps", F.warmupFraction, Q.warmupFraction),
   },
-  evalInterval: { type: "int", help: baseHelp("evaluate every N steps", "evalInterval") },
-  evalBatches: { type: "int", help: baseHelp("fixed evaluation batches per split", "evalBatches") },
+  evalInterval: {
+    type: "int",
+    ...bounds("evalInterval"),
+    help: baseHelp("evaluate every N steps", "evalInterval"),
+  },
+  evalBatches: {
+    type: "int",
+    ...bounds("evalBatches"),
+    help: baseHelp("fixed evaluation batches per split", "evalBatches"),
+  },
   checkpointInterval: { type: "int", help: "checkpoint every N steps", default: 250 },
   inline: { type: "boolean", help: "train in this process instead of child processes" },
   backend: { type: "string", help: "compute backend for the runs (sets TSGRAD_BACKEND)" },
   plan: { type: "boolean", help: "print the runs and an estimated duration, then exit" },
-  assumeGflops: { type: "number", help: "--plan: sustained training GFLOP/s", default: 60 },
-  assumeStepMs: { type: "number", help: "--plan: fixed milliseconds per step", default: 30 },
+  assumeGflops: {
+    type: "number",
+    min: 0,
+    exclusiveMin: true,
+    help: "--plan: sustained training GFLOP/s",
+    default: 60,
+  },
+  assumeStepMs: {
+    type: "number",
+    min: 0,
+    help: "--plan: fixed milliseconds per step",
+    default: 30,
+  },
 } as const;
 
 function numbers(flag: string, values: string[]): number[] {

@@ -1,6 +1,7 @@
 /** `tsgrad train image`: train an image classifier (the AlexNet recipe and friends). */
 import * as tg from "../index.js";
-import { parseFlags, usage, UsageError } from "./args.js";
+import { type FlagSpec, outOfRange, parseFlags, usage, UsageError } from "./args.js";
+import { IMAGE_LIMITS } from "../vision/train.js";
 import { applyBackend, backendFlags, readConfigFile } from "./common.js";
 import type { Command } from "./main.js";
 
@@ -15,6 +16,9 @@ export const flags = {
   width: {
     type: "number",
     default: d.width,
+    min: 0,
+    exclusiveMin: true,
+    max: IMAGE_LIMITS.width,
     help: "channel multiplier (alexnet) / hidden-width multiplier (mlp)",
   },
   init: {
@@ -26,6 +30,7 @@ export const flags = {
   poolPadding: {
     type: "int",
     default: d.poolPadding,
+    max: 1,
     help: "alexnet max-pool padding: 0 (the paper's; 28×28 maps 13, 6, 2) or 1 (14, 7, 4)",
   },
   data: {
@@ -33,18 +38,30 @@ export const flags = {
     default: d.data,
     help: "fashion-mnist, fashion-mnist-sample (bundled), cifar10, or a folder holding one of them (or root/{train,test}/<class>/ images)",
   },
-  epochs: { type: "int", default: d.epochs, help: "training epochs" },
-  batchSize: { type: "int", default: d.batchSize, help: "images per step" },
+  epochs: {
+    type: "int",
+    default: d.epochs,
+    min: 1,
+    max: IMAGE_LIMITS.epochs,
+    help: "training epochs",
+  },
+  batchSize: {
+    type: "int",
+    default: d.batchSize,
+    min: 1,
+    max: IMAGE_LIMITS.batchSize,
+    help: "images per step",
+  },
   optimizer: {
     type: "string",
     choices: ["sgd", "adam", "adamw"],
     default: d.optimizer,
     help: "optimizer",
   },
-  lr: { type: "number", default: d.lr, help: "learning rate" },
-  momentum: { type: "number", default: d.momentum, help: "SGD momentum" },
+  lr: { type: "number", default: d.lr, min: 0, exclusiveMin: true, max: 10, help: "learning rate" },
+  momentum: { type: "number", default: d.momentum, min: 0, max: 1, help: "SGD momentum" },
   nesterov: { type: "boolean", default: d.nesterov, help: "Nesterov momentum" },
-  weightDecay: { type: "number", default: d.weightDecay, help: "L2 weight decay" },
+  weightDecay: { type: "number", default: d.weightDecay, min: 0, max: 1, help: "L2 weight decay" },
   schedule: {
     type: "string",
     choices: ["plateau", "cosine", "step", "none"],
@@ -54,24 +71,47 @@ export const flags = {
   patience: {
     type: "int",
     default: d.patience,
+    max: IMAGE_LIMITS.epochs,
     help: "epochs without improvement before ÷10 (plateau)",
   },
-  warmupEpochs: { type: "number", default: d.warmupEpochs, help: "linear warmup (cosine)" },
+  warmupEpochs: {
+    type: "number",
+    default: d.warmupEpochs,
+    min: 0,
+    max: IMAGE_LIMITS.epochs,
+    help: "linear warmup (cosine)",
+  },
   augment: {
     type: "boolean",
     default: d.augment,
     help: "random crops and horizontal flips (--no-augment to disable)",
   },
-  cropPadding: { type: "int", default: d.cropPadding, help: "zero padding of random crops" },
-  labelSmoothing: { type: "number", default: d.labelSmoothing, help: "label smoothing" },
-  clipNorm: { type: "number", default: d.clipNorm, help: "gradient-norm clipping (0 = off)" },
+  cropPadding: {
+    type: "int",
+    default: d.cropPadding,
+    max: IMAGE_LIMITS.cropPadding,
+    help: "zero padding of random crops",
+  },
+  labelSmoothing: {
+    type: "number",
+    default: d.labelSmoothing,
+    min: 0,
+    max: 1,
+    help: "label smoothing",
+  },
+  clipNorm: {
+    type: "number",
+    default: d.clipNorm,
+    min: 0,
+    help: "gradient-norm clipping (0 = off)",
+  },
   valSize: { type: "int", default: d.valSize, help: "training images held out for validation" },
   trainLimit: {
     type: "int",
     default: d.trainLimit,
     help: "use at most this many training images (0 = all)",
   },
-  seed: { type: "int", default: d.seed, help: "random seed" },
+  seed: { type: "int", default: d.seed, max: 2 ** 32 - 1, help: "random seed" },
   testViews: {
     type: "string",
     choices: tg.vision.TEST_VIEWS,
@@ -87,6 +127,7 @@ export const flags = {
   workers: {
     type: "int",
     default: d.workers,
+    max: IMAGE_LIMITS.workers,
     help: "data-loading worker threads (0 = main thread)",
   },
   config: {
@@ -194,8 +235,15 @@ export function imageConfigFromArgs(
         `--config ${String(f.config)}: "${k}" must be a ${want}, got ${JSON.stringify(v)}`,
       );
     }
-    const choices = (flags as Record<string, { choices?: readonly unknown[] }>)[k]?.choices;
-    if (choices && !choices.includes(v)) {
+    const spec = (flags as Record<string, FlagSpec | undefined>)[k];
+    const wanted = spec && typeof v === "number" ? outOfRange(spec, v) : null;
+    if (wanted !== null) {
+      throw new UsageError(
+        `--config ${String(f.config)}: "${k}" must be ${wanted}, got ${JSON.stringify(v)}`,
+      );
+    }
+    const choices = spec?.choices;
+    if (choices && !(choices as readonly unknown[]).includes(v)) {
       throw new UsageError(
         `--config ${String(f.config)}: "${k}" must be one of ${choices.join(", ")}, got ${JSON.stringify(v)}`,
       );

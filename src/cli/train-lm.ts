@@ -13,20 +13,42 @@ const configFlags: FlagSpecs = Object.fromEntries(
   lm.LM_CONFIG_KEYS.map((k) => {
     const s: lm.LMFieldSpec = lm.LM_CONFIG_SCHEMA[k];
     const shown = s.type === "string" && s.default === "" ? '""' : String(s.default);
-    return [k, { type: s.type, help: `${s.help} (default: ${shown})` }];
+    // The schema's own bounds, so a flag is refused as early (and as clearly) as a bad value.
+    const bounds = {
+      ...(s.min !== undefined ? { min: s.min } : {}),
+      ...(s.max !== undefined ? { max: s.max } : {}),
+      ...(s.positive ? { exclusiveMin: true } : {}),
+    };
+    return [k, { type: s.type, ...bounds, help: `${s.help} (default: ${shown})` }];
   }),
 );
 
 const flags: FlagSpecs = {
   config: { type: "string", help: "JSON file of config values (e.g. a recipe's config.json)" },
   quick: { type: "boolean", help: "a tiny model and budget, to check the pipeline in seconds" },
-  steps: { type: "int", help: "set tokens = steps × batchSize × blockSize instead of --tokens" },
+  steps: {
+    type: "int",
+    min: 1,
+    max: 1_000_000_000,
+    help: "set tokens = steps × batchSize × blockSize instead of --tokens",
+  },
   ...configFlags,
   root: { type: "string", help: "folder of all run folders", default: "runs" },
   experiment: { type: "string", help: "experiment name (a folder under --root)", default: "lm" },
   checkpointInterval: { type: "int", help: "checkpoint every N steps", default: 500 },
-  keepCheckpoints: { type: "int", help: "newest checkpoints kept while training", default: 2 },
-  timeLimit: { type: "number", help: "stop (with a checkpoint) after this many seconds" },
+  keepCheckpoints: {
+    type: "int",
+    min: 1,
+    max: 1000,
+    help: "newest checkpoints kept while training",
+    default: 2,
+  },
+  timeLimit: {
+    type: "number",
+    min: 0,
+    exclusiveMin: true,
+    help: "stop (with a checkpoint) after this many seconds",
+  },
   backend: { type: "string", help: "compute backend (see `tsgrad info`)" },
   quiet: { type: "boolean", help: "no progress bar", default: false },
 };

@@ -9,12 +9,19 @@ const flags = {
     type: "string",
     help: "checkpoint file, or a run folder (uses its best.safetensors)",
   },
-  beam: { type: "int", help: "beam size (1: greedy; default: the checkpoint's test beam)" },
+  beam: {
+    type: "int",
+    min: 1,
+    max: 100,
+    help: "beam size (1: greedy; default: the checkpoint's test beam)",
+  },
   maxTokens: {
     type: "int",
+    min: 1,
+    max: 10_000,
     help: "cut longer sources to this many tokens (default: the model's maxLen)",
   },
-  batchSize: { type: "int", help: "sentences decoded together", default: 64 },
+  batchSize: { type: "int", min: 1, max: 65_536, help: "sentences decoded together", default: 64 },
   vocab: { type: "string", help: "vocab.json to use instead of the checkpoint's (must match it)" },
   backend: { type: "string", help: "backend to use (js, native)" },
 } as const;

@@ -37,16 +37,29 @@ const flags = {
     choices: ["off", "on", "both"],
     help: "auxiliary confidence loss for students (default: both)",
   },
-  epochs: { type: "int", help: `epochs of every training ${both("epochs")}` },
-  batchSize: { type: "int", help: `batch size ${both("batchSize")}` },
-  lr: { type: "number", help: `Adam learning rate, cosine-decayed ${both("lr")}` },
-  weakSize: { type: "int", help: `ground-truth examples for the weak model ${both("weakSize")}` },
+  epochs: { type: "int", min: 1, max: 100_000, help: `epochs of every training ${both("epochs")}` },
+  batchSize: { type: "int", min: 1, max: 65_536, help: `batch size ${both("batchSize")}` },
+  lr: {
+    type: "number",
+    min: 0,
+    exclusiveMin: true,
+    max: 10,
+    help: `Adam learning rate, cosine-decayed ${both("lr")}`,
+  },
+  weakSize: {
+    type: "int",
+    min: 1,
+    help: `ground-truth examples for the weak model ${both("weakSize")}`,
+  },
   transferSize: {
     type: "int",
+    min: 1,
     help: `examples the weak model labels (ceiling/student training) ${both("transferSize")}`,
   },
   heldoutFraction: {
     type: "number",
+    min: 0,
+    max: 0.5,
     help: `fraction of each split held out for early stopping ${both("heldoutFraction")}`,
   },
   earlyStop: {
@@ -54,13 +67,22 @@ const flags = {
     choices: ["final", "weak-agreement"],
     help: "use the last epoch, or the epoch agreeing best with its own supervision on held-out data (default: final)",
   },
-  alphaMax: { type: "number", help: `α_max of the confidence loss ${both("alphaMax")}` },
+  alphaMax: {
+    type: "number",
+    min: 0,
+    max: 1,
+    help: `α_max of the confidence loss ${both("alphaMax")}`,
+  },
   alphaMaxLargest: {
     type: "number",
+    min: 0,
+    max: 1,
     help: `α_max for the top model of the ladder ${both("alphaMaxLargest")}`,
   },
   warmupFraction: {
     type: "number",
+    min: 0,
+    max: 1,
     help: `fraction of steps over which α rises from 0 ${both("warmupFraction")}`,
   },
   harden: {

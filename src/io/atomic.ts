@@ -27,7 +27,8 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const paths = nodeModule("writeFileAtomic", "node:path", inBrowser);
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const dir = paths.dirname(path);
-  // Dot-prefixed and unique per process and call; "wx" refuses to reuse an existing name.
+  // Dot-prefixed and unique per process and call; "wx" refuses to reuse an existing name. The
+  // shape is TEMP_NAME's, which removeStaleTempFiles relies on to clean up after a kill.
   const tmp = paths.join(
     dir,
     `.${paths.basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`,
@@ -60,6 +61,55 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch {
     // Directories cannot be opened for fsync on Windows; the rename is still atomic there.
   }
+}
+
+/**
+ * The name `writeFileAtomic` gives its temporary file: `.<target>.<pid>.<random>.tmp`. Only names
+ * of exactly this shape are ever removed as leftovers, so a user's own dot-files are never touched.
+ */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.([0-9a-z]{1,8})\.tmp$/;
+
+/** Whether process `pid` still runs (EPERM: it does, under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
+}
+
+/**
+ * Remove the temporary files that `writeFileAtomic` calls killed mid-write left in `dir` (not its
+ * subfolders), returning their names. A temporary file whose writer is still running is kept: two
+ * processes may open the same run folder, and deleting the other's file would fail its rename. A
+ * file of this process's own id is a leftover too (writes are synchronous, so none is in flight
+ * while this runs; and a restarted container often reuses the killed process's id). A missing
+ * folder has nothing to clean.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  const fs = nodeModule("removeStaleTempFiles", "node:fs");
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const pid = Number(m[2]);
+    if (pid !== process.pid && processAlive(pid)) continue;
+    try {
+      if (!fs.statSync(`${dir}/${name}`).isFile()) continue;
+      fs.rmSync(`${dir}/${name}`, { force: true });
+      removed.push(name);
+    } catch {
+      // Gone already (another process cleaned it up): nothing left to do.
+    }
+  }
+  return removed;
 }
 
 /**

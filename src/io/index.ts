@@ -34,4 +34,5 @@ export {
   type MetricsRecord,
   type OpenRunOptions,
   type RunInfo,
+  type RunEnvironment,
 } from "./runs.js";

@@ -12,10 +12,17 @@
  *
  * The config hash is the first 12 hex digits of the SHA-256 of the config's canonical JSON
  * (sorted keys, no whitespace), so it does not depend on key order or formatting.
+ *
+ * A run killed part-way is continued by running it again: opening the folder removes the
+ * temporary files of atomic writes the kill interrupted, and the training loops cut
+ * `metrics.jsonl` back to their checkpoint's step (`Run.truncateMetrics`), or empty it when there
+ * is no checkpoint and the run starts over. The backend and thread count are not part of the
+ * config (see `RunEnvironment`); checkpoints record them so that a resume under others says so.
  */
 import { TsgradError } from "../tensor/errors.js";
 import { Tensor } from "../tensor/tensor.js";
-import { readFileBytes, writeFileAtomic } from "./atomic.js";
+import { getBackend } from "../backends/backend.js";
+import { readFileBytes, removeStaleTempFiles, writeFileAtomic } from "./atomic.js";
 import { errorMessage, nodeModule } from "./node.js";
 
 /**
@@ -220,6 +227,54 @@ export function gitRevision(cwd?: string): string | null {
   }
 }
 
+/**
+ * What a run's numbers depend on besides its config: the kernel backend and its thread count
+ * (the native backend splits sums across threads, so another count rounds differently — an LM
+ * run's validation loss was 2.5354 on 1 thread and 2.5383 on 2). Neither is part of the config
+ * hash — the same run may continue on another machine — so checkpoints record them and a resume
+ * under different ones says so (see `environmentChange`).
+ */
+export interface RunEnvironment {
+  /** The backend's registry name ("js", "native", "wasm"). */
+  backend: string;
+  /** Its kernel threads (1 for single-threaded backends). */
+  threads: number;
+}
+
+/** The current backend and thread count, as checkpoints record them. */
+export function runEnvironment(): RunEnvironment {
+  const b = getBackend();
+  return { backend: b.name, threads: b.numThreads?.() ?? 1 };
+}
+
+/**
+ * A warning when resuming from a checkpoint written under `saved` (a checkpoint's recorded
+ * `RunEnvironment`) in environment `now`, or null when they agree or the checkpoint predates the
+ * record. Resuming is still allowed: the results are as valid, only not bit-identical to an
+ * uninterrupted run.
+ */
+export function environmentChange(
+  saved: unknown,
+  checkpoint: string,
+  now: RunEnvironment = runEnvironment(),
+): string | null {
+  if (typeof saved !== "object" || saved === null) return null;
+  const { backend, threads } = saved as Partial<RunEnvironment>;
+  const changes: string[] = [];
+  if (typeof backend === "string" && backend !== now.backend) {
+    changes.push(`backend ${backend} → ${now.backend}`);
+  }
+  if (typeof threads === "number" && threads !== now.threads) {
+    changes.push(`threads ${threads} → ${now.threads}`);
+  }
+  if (changes.length === 0) return null;
+  return (
+    `warning: resuming ${checkpoint} with ${changes.join(", ")} (not part of the run's identity); ` +
+    `the results will not be bit-identical to an uninterrupted run, since they change how ` +
+    `floating-point sums are split and rounded`
+  );
+}
+
 /** Options of `openRun`. */
 export interface OpenRunOptions {
   /** Experiment name, one or more path segments (`"scaling-laws/width"`). */
@@ -280,6 +335,28 @@ export class Run {
     } catch (e) {
       throw new TsgradError(path, `could not append (${errorMessage(e)})`);
     }
+  }
+
+  /**
+   * Cut `metrics.jsonl` back to what a run resumed at training step `step` has already logged:
+   * the records with a numeric `step` of at most `step` that `keep` accepts (the loop logs the
+   * later ones again). With `step` null — no checkpoint, so the run starts from scratch, e.g. after
+   * a kill before its first checkpoint — the file is emptied, so no step is logged twice. The file
+   * is replaced atomically: a kill during the cut leaves the old or the new version.
+   */
+  truncateMetrics(
+    step: number | null,
+    keep: (record: MetricsRecord) => boolean = () => true,
+  ): void {
+    const path = `${this.dir}/metrics.jsonl`;
+    const fs = nodeModule("Run.truncateMetrics", "node:fs");
+    this.close();
+    if (!fs.existsSync(path)) return;
+    const kept =
+      step === null
+        ? []
+        : this.metrics().filter((r) => typeof r.step === "number" && r.step <= step && keep(r));
+    writeFileAtomic(path, kept.map((r) => `${toJson(r, "Run.truncateMetrics")}\n`).join(""));
   }
 
   /** All records logged so far (see `readMetrics`). */
@@ -349,6 +426,9 @@ export function openRun(opts: OpenRunOptions): Run {
   const dir = opts.dir ?? runDir(root, experiment, config);
   const hash = configHash(config);
   const configPath = `${dir}/config.json`;
+  // A run killed inside an atomic write leaves its temporary file behind; reopening is the moment
+  // to clear them, or they pile up in the folder forever.
+  removeStaleTempFiles(dir);
   if (fs.existsSync(configPath)) {
     if (canonicalJson(readJson(configPath, false)) !== canonicalJson(config)) {
       throw new TsgradError(configPath, `holds a different config than the one with hash ${hash}`);

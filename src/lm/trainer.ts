@@ -6,8 +6,13 @@
  * and `summary.json` (which marks the run finished, so sweeps skip it).
  */
 import { getBackend } from "../backends/backend.js";
-import { latestCheckpoint, openRun, readMetrics } from "../io/runs.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import {
+  type RunEnvironment,
+  environmentChange,
+  latestCheckpoint,
+  openRun,
+  runEnvironment,
+} from "../io/runs.js";
 import { loadCheckpoint } from "../io/checkpoint.js";
 import { nodeModule } from "../io/node.js";
 import { TransformerLM } from "../models/transformer-lm.js";
@@ -89,6 +94,8 @@ export interface LMSummary {
   /** tokens / trainSeconds. */
   tokensPerSecond: number;
   backend: string;
+  /** The backend's threads in the last session (earlier sessions may have used others). */
+  threads: number;
   /** Steps from which the run was resumed (empty if it ran in one go). */
   resumedFrom: number[];
   dataChars: number;
@@ -120,6 +127,8 @@ export interface LMCheckpointExtra {
   evalSeconds: number;
   lastBatchLoss: number;
   resumedFrom: number[];
+  /** Backend and thread count of the process that wrote the checkpoint (absent before 0.x). */
+  environment?: RunEnvironment;
 }
 
 /** Delete all but the `keep` newest `checkpoint-<step>.safetensors` of a run folder. */
@@ -132,11 +141,6 @@ function pruneCheckpoints(dir: string, keep: number): void {
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
   for (const s of steps.slice(keep)) fs.rmSync(`${dir}/checkpoint-${s}.safetensors`);
-}
-
-/** A metrics record as `Run.log` writes it (non-finite numbers as strings, JSON has no literal). */
-function metricsLine(r: Record<string, unknown>): string {
-  return `${JSON.stringify(r, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))}\n`;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -318,12 +322,15 @@ async function trainLoop(
     evalSeconds = extra.evalSeconds;
     lastBatchLoss = extra.lastBatchLoss;
     resumedFrom = [...extra.resumedFrom, step];
-    // Records logged after the checkpoint will be logged again (identically) from here on.
-    const path = `${run.dir}/metrics.jsonl`;
-    const kept = readMetrics(path).filter((r) => typeof r.step === "number" && r.step <= step);
-    writeFileAtomic(path, kept.map(metricsLine).join(""));
+    // Records logged after the checkpoint will be logged again (identically) from here on; so
+    // will the final record, if the run was killed between its final checkpoint and its summary.
+    run.truncateMetrics(step, (r) => r.final !== true);
+    const changed = environmentChange(extra.environment, ck.path);
+    if (changed !== null) say(changed);
     say(`resuming ${run.dir} from step ${step} of ${steps}`);
   } else {
+    // Killed before its first checkpoint, the run starts over: its old lines would repeat steps.
+    run.truncateMetrics(null);
     say(`training ${run.dir}: ${steps} steps, ${config.tokens} tokens`);
   }
 
@@ -337,6 +344,7 @@ async function trainLoop(
       evalSeconds,
       lastBatchLoss,
       resumedFrom,
+      environment: runEnvironment(),
     };
     saveTrainingState(
       run.checkpointPath(at),
@@ -448,6 +456,7 @@ async function trainLoop(
     evalSeconds,
     tokensPerSecond: trainSeconds > 0 ? config.tokens / trainSeconds : 0,
     backend: getBackend().name,
+    threads: runEnvironment().threads,
     resumedFrom,
     dataChars: corpus.chars,
     dataSha256: corpus.sha256,

@@ -42,8 +42,44 @@ function heat(t: number): string {
   return `rgb(${c.join(",")})`;
 }
 
+/** Classes per axis drawn one cell each; above this, consecutive classes share a cell. */
+const MAX_DRAWN = 100;
+/** The smallest cell drawn, in pixels: below it, consecutive classes share a cell. */
+const MIN_CELL = 4;
+/** Tick labels closer than this (pixels) would overlap: only every k-th one is written. */
+const LABEL_PITCH = 14;
+
+/** Largest value of a possibly huge list (spreading a million numbers into Math.max overflows). */
+function maxOf(xs: Iterable<number>, init: number): number {
+  let m = init;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+
+/**
+ * Sum `rows` into blocks of `g` consecutive classes on both axes (the last block may be smaller).
+ */
+function groupRows(rows: readonly number[][], g: number): number[][] {
+  const n = rows.length;
+  const m = Math.ceil(n / g);
+  const out = Array.from({ length: m }, () => new Array<number>(m).fill(0));
+  rows.forEach((r, i) => {
+    const o = out[Math.floor(i / g)]!;
+    r.forEach((v, j) => {
+      o[Math.floor(j / g)]! += v;
+    });
+  });
+  return out;
+}
+
 /**
  * A confusion matrix as a heatmap with class labels, counts in the cells and a colour bar.
+ *
+ * Many classes degrade gracefully instead of failing: counts are written only where they fit, tick
+ * labels are thinned so they do not overlap, and above 100 classes per axis — or when the canvas
+ * would make cells smaller than 4 pixels — consecutive classes share a cell, labelled by their
+ * index range ("0–9"), with the summed counts (the axis labels say so). Read exact counts of such
+ * a matrix from the data (e.g. the largest off-diagonal entries), not from the picture.
  *
  * @example
  * const svg = tg.report.confusionMatrixChart({
@@ -70,9 +106,10 @@ export function confusionMatrixChart(opts: ConfusionMatrixOptions): string {
   }
   const n = rows.length;
   if (n === 0 || rows.some((r) => r.length !== n)) {
+    const lengths = rows.length > 20 ? `${rows.length} rows` : rows.map((r) => r.length).join(",");
     throw new TsgradError(
       op,
-      `matrix must be square and non-empty, got rows of lengths [${rows.map((r) => r.length).join(",")}]`,
+      `matrix must be square and non-empty, got rows of lengths [${lengths}]`,
     );
   }
   rows.forEach((r, i) =>
@@ -80,30 +117,65 @@ export function confusionMatrixChart(opts: ConfusionMatrixOptions): string {
       if (v < 0) throw new TsgradError(op, `matrix has a negative count ${v} at [${i}][${j}]`);
     }),
   );
-  const labels = opts.labels ?? rows.map((_, i) => String(i));
-  if (labels.length !== n) {
-    throw new TsgradError(op, `${labels.length} labels for a ${n}×${n} matrix`);
+  if (opts.labels !== undefined && opts.labels.length !== n) {
+    throw new TsgradError(op, `${opts.labels.length} labels for a ${n}×${n} matrix`);
   }
 
   const [W, H] = chartSize(op, opts, 520, 480);
+  const top = opts.title ? 44 : 16;
+  const right = 70; // colour bar and its labels
+  const layout = (names: readonly string[], blocks: number) => {
+    const labelW = maxOf(
+      names.map((l) => textWidth(l)),
+      0,
+    );
+    const rotate = labelW > 60;
+    const left = 16 + 22 + labelW + 8;
+    const bottom = 16 + 22 + (rotate ? labelW * 0.72 : 18) + 6;
+    const room = Math.min(W - left - right, H - top - bottom);
+    return { labelW, rotate, left, room, cell: room / blocks };
+  };
+  let labels = opts.labels ?? rows.map((_, i) => String(i));
+  let g = 1;
+  let lay = layout(labels, n);
+  if (n > MAX_DRAWN || lay.cell < MIN_CELL) {
+    // Range labels are at most as wide as "<n-1>–<n-1>"; size the margins for that.
+    lay = layout([`${n - 1}–${n - 1}`], 1);
+    const blocks = Math.min(MAX_DRAWN, n, Math.floor(lay.room / MIN_CELL));
+    if (blocks < 1) {
+      throw new TsgradError(op, `${W} × ${H} is too small for a ${n}×${n} matrix`);
+    }
+    g = Math.ceil(n / blocks);
+    if (g > 1) {
+      rows = groupRows(rows, g);
+      labels = rows.map((_, b) => `${b * g}–${Math.min(n, (b + 1) * g) - 1}`);
+    }
+    lay = layout(labels, rows.length);
+  }
+  const { labelW, rotate, left } = lay;
+  const cell = lay.cell;
+  const m = rows.length;
+  const size = cell * m;
   const rowSums = rows.map((r) => r.reduce((a, b) => a + b, 0));
-  const max = Math.max(...rows.flat(), 0);
+  const max = maxOf(
+    rows.map((r) => maxOf(r, 0)),
+    0,
+  );
   const shade = (i: number, j: number) =>
     opts.normalize ? (rowSums[i] ? rows[i]![j]! / rowSums[i] : 0) : max ? rows[i]![j]! / max : 0;
-
-  const labelW = Math.max(...labels.map((l) => textWidth(l)));
-  const top = opts.title ? 44 : 16;
-  const left = 16 + 22 + labelW + 8;
-  const rotate = labelW > 60;
-  const bottom = 16 + 22 + (rotate ? labelW * 0.72 : 18) + 6;
-  const right = 70; // colour bar and its labels
-  const cell = Math.min((W - left - right) / n, (H - top - bottom) / n);
-  if (cell < 4) throw new TsgradError(op, `${W} × ${H} is too small for ${n} classes`);
-  const size = cell * n;
+  const stride = Math.max(1, Math.ceil(LABEL_PITCH / cell));
 
   const cells: string[] = [];
   // Counts only where they fit; the colours still show the structure for many classes.
-  const digits = Math.max(...rows.flat().map((v) => String(Math.round(v * 100) / 100).length));
+  const digits = maxOf(
+    rows.map((r) =>
+      maxOf(
+        r.map((v) => String(Math.round(v * 100) / 100).length),
+        1,
+      ),
+    ),
+    1,
+  );
   const fontSize = Math.min(13, cell / 2.2, (cell * 1.6) / Math.max(1, digits));
   rows.forEach((r, i) =>
     r.forEach((v, j) => {
@@ -134,10 +206,11 @@ export function confusionMatrixChart(opts: ConfusionMatrixOptions): string {
       }
     }),
   );
-  const yLabels = labels.map((l, i) =>
+  const shown = labels.flatMap((l, i) => (i % stride === 0 ? [[l, i] as const] : []));
+  const yLabels = shown.map(([l, i]) =>
     text(left - 8, top + (i + 0.5) * cell + 4, l, { class: "tick-label", "text-anchor": "end" }),
   );
-  const xLabels = labels.map((l, j) => {
+  const xLabels = shown.map(([l, j]) => {
     const x = left + (j + 0.5) * cell;
     const y = top + size + 16;
     return rotate
@@ -171,8 +244,9 @@ export function confusionMatrixChart(opts: ConfusionMatrixOptions): string {
     text(barX + 16, top + size, opts.normalize ? "0%" : "0", { class: "tick-label" }),
   );
 
-  const xLabel = opts.xLabel ?? "Predicted";
-  const yLabel = opts.yLabel ?? "True";
+  const grouped = g > 1 ? ` (classes in groups of ${g})` : "";
+  const xLabel = (opts.xLabel ?? "Predicted") + grouped;
+  const yLabel = (opts.yLabel ?? "True") + grouped;
   const ly = top + size / 2;
   const lx = 18;
   return svgDocument(W, H, [

@@ -12,8 +12,8 @@
 import { crossEntropy } from "../nn/functional.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { loadCheckpoint } from "../io/checkpoint.js";
-import { nodeModule } from "../io/node.js";
-import { type MetricsRecord, type Run, openRun } from "../io/runs.js";
+import { errorMessage, nodeModule } from "../io/node.js";
+import { type Run, environmentChange, openRun, runEnvironment } from "../io/runs.js";
 import { Adam } from "../optim/adam.js";
 import { clipGradNorm } from "../optim/clip.js";
 import { LambdaLR } from "../optim/lr-scheduler.js";
@@ -161,19 +161,12 @@ function makeScheduler(
   return undefined;
 }
 
-/** Non-finite numbers as strings, as `Run.log` stores them. */
-const jsonLine = (r: MetricsRecord) =>
-  JSON.stringify(r, (_k, v: unknown) =>
-    typeof v === "number" && !Number.isFinite(v) ? String(v) : v,
-  );
-
 /**
  * Drop metrics logged after the checkpoint being resumed from (they will be logged again), so
  * that a resumed run's metrics equal an uninterrupted run's.
  */
 function trimMetrics(run: Run, pos: Position): void {
-  const kept = run.metrics().filter((r) => r.kind !== "final" && (r.step as number) <= pos.step);
-  writeFileAtomic(`${run.dir}/metrics.jsonl`, kept.map((r) => jsonLine(r) + "\n").join(""));
+  run.truncateMetrics(pos.step, (r) => r.kind !== "final");
 }
 
 function removeOldCheckpoints(run: Run, keep: string | null): void {
@@ -247,8 +240,15 @@ export async function trainTranslation(
     pos = { epoch: back.epoch, batch: back.batch, step: back.step };
     st = { ...freshState(), ...(back.extra.trainer as Partial<TrainerState>) };
     trimMetrics(run, pos);
+    const changed = environmentChange(back.extra.environment, latest.path);
+    if (changed !== null) warn(changed);
     log(`resuming ${run.dir} at epoch ${pos.epoch + 1}, batch ${pos.batch}, step ${pos.step}`);
-  } else log(`run folder ${run.dir}`);
+  } else {
+    // No checkpoint: the run starts from scratch (e.g. killed before its first checkpoint), and
+    // the lines its earlier attempt logged would otherwise repeat its first steps.
+    run.truncateMetrics(null);
+    log(`run folder ${run.dir}`);
+  }
 
   const srcLen = mean(data, "src");
   const tgtLen = mean(data, "tgt");
@@ -322,6 +322,7 @@ function save(ctx: Ctx, pos: Position, st: TrainerState): string {
   saveTrainingState(path, { model, optimizer, scheduler }, pos, {
     translate: meta,
     trainer: st,
+    environment: runEnvironment(),
   });
   removeOldCheckpoints(run, path);
   return path;
@@ -587,8 +588,14 @@ async function finish(
     tokensPerSecond: st.totalTokens / Math.max(1e-9, st.totalTrainSeconds),
     elapsedMinutes: st.elapsedSeconds / 60,
     backend: getBackend().name,
+    threads: runEnvironment().threads,
   };
-  saveTranslationReport(run.dir, title(config), run.metrics(), summary);
+  // The summary is the run's result: a report that cannot be drawn must not lose it.
+  try {
+    saveTranslationReport(run.dir, title(config), run.metrics(), summary);
+  } catch (e) {
+    ctx.warn(`warning: the report of ${run.dir} could not be written (${errorMessage(e)})`);
+  }
   run.finish(summary);
   removeOldCheckpoints(run, null);
   log(`finished: ${run.dir} (report.html, best.safetensors)`);

@@ -88,17 +88,30 @@ export function writeImageReport(
     "Learning rate at the end of each epoch",
   );
   const classes = summary.classes as string[];
+  const confusion = summary.confusion as number[][];
+  // The canvas grows with the classes (about 12 px a cell) up to a bound that keeps the SVG and
+  // its PNG a sensible size; beyond it the chart groups neighbouring classes.
+  const side = Math.min(1600, Math.max(600, 200 + 12 * classes.length));
   r.figure(
     "confusion",
     confusionMatrixChart({
       title: "Test confusion matrix",
-      matrix: summary.confusion as number[][],
+      matrix: confusion,
       labels: classes,
-      width: 640,
-      height: 600,
+      width: side + 40,
+      height: side,
     }),
     "Rows: true class; columns: predicted class",
   );
+  // With many classes the cells are too small to read: list the largest confusions instead.
+  if (classes.length > 20) {
+    const top = topConfusions(confusion, 20);
+    r.table(
+      ["true class", "predicted class", "test images", "share of the true class"],
+      top.map((c) => [classes[c.truth], classes[c.predicted], c.count, c.share]),
+      `The ${top.length} most frequent confusions`,
+    );
+  }
   r.table(
     ["epoch", "train loss", "val loss", "val accuracy", "lr", "images/s"],
     epochs.map((m) => [
@@ -114,4 +127,31 @@ export function writeImageReport(
   r.heading("Configuration").paragraph(JSON.stringify(config));
   r.saveHtml(`${dir}/report.html`);
   r.saveMarkdown(`${dir}/report.md`, { png: true });
+}
+
+/** One off-diagonal cell of a confusion matrix. */
+export interface Confusion {
+  truth: number;
+  predicted: number;
+  count: number;
+  /** `count` over the true class's test images. */
+  share: number;
+}
+
+/**
+ * The `k` largest off-diagonal entries of `confusion[true][predicted]`, largest first (ties by
+ * true then predicted class). Zero counts are not confusions and are never listed.
+ */
+export function topConfusions(confusion: readonly (readonly number[])[], k: number): Confusion[] {
+  const out: Confusion[] = [];
+  confusion.forEach((row, truth) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    row.forEach((count, predicted) => {
+      if (predicted !== truth && count > 0) {
+        out.push({ truth, predicted, count, share: count / total });
+      }
+    });
+  });
+  out.sort((a, b) => b.count - a.count || a.truth - b.truth || a.predicted - b.predicted);
+  return out.slice(0, k);
 }

@@ -16,8 +16,8 @@ import {
   withFloat32MatmulPrecision,
 } from "../backends/backend.js";
 import { saveCheckpoint } from "../io/checkpoint.js";
-import { type Run, openRun } from "../io/runs.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { type Run, environmentChange, openRun, runEnvironment } from "../io/runs.js";
+import { errorMessage } from "../io/node.js";
 import * as F from "../nn/functional.js";
 import type { Layer } from "../nn/layers.js";
 import { Adam, AdamW } from "../optim/adam.js";
@@ -137,6 +137,8 @@ export interface TrainImageOptions {
   report?: boolean;
   /** Preloaded data (tests and experiments reuse it across runs). */
   data?: ImageData;
+  /** Warnings (a resume under another thread count, a report that could not be drawn); default stderr. */
+  warn?: (message: string) => void;
 }
 
 export interface EvalOptions {
@@ -349,6 +351,19 @@ function makeScheduler(
 }
 
 /**
+ * Upper bounds of the image config's sizes: far beyond any sensible run, but small enough that a
+ * typo (an extra digit or two, `--width 1e9`) fails at once instead of allocating or looping
+ * without end. The CLI's flags use the same bounds.
+ */
+export const IMAGE_LIMITS = {
+  epochs: 100_000,
+  batchSize: 65_536,
+  width: 16,
+  cropPadding: 64,
+  workers: 64,
+} as const;
+
+/**
  * Check a config for values that cannot work, naming the field.
  *
  * @example
@@ -408,6 +423,12 @@ export function validateImageConfig(cfg: ImageTrainConfig): void {
   }
   if (!Number.isInteger(cfg.epochs) || !Number.isInteger(cfg.batchSize)) {
     throw new TsgradError("train image", "epochs and batchSize must be integers");
+  }
+  for (const [k, max] of Object.entries(IMAGE_LIMITS)) {
+    const v = cfg[k as keyof typeof IMAGE_LIMITS];
+    if (!(v <= max)) {
+      throw new TsgradError("train image", `${k} must be at most ${max}, got ${String(v)}`);
+    }
   }
 }
 
@@ -540,6 +561,7 @@ async function train(cfg: ImageTrainConfig, opts: TrainImageOptions): Promise<Im
   // Running sums of the current epoch and logging window, saved with mid-epoch checkpoints so
   // a resumed run logs exactly what an uninterrupted one would.
   let acc = { lossSum: 0, lossCount: 0, windowLoss: 0, windowCount: 0, seen: 0 };
+  const warn = opts.warn ?? ((m: string) => void process.stderr.write(`${m}\n`));
   const latest = run.latestCheckpoint();
   if (latest) {
     if (!opts.resume) {
@@ -553,12 +575,23 @@ async function train(cfg: ImageTrainConfig, opts: TrainImageOptions): Promise<Im
     best = (restored.extra.best as typeof best | undefined) ?? best;
     elapsed = (restored.extra.elapsed as number | undefined) ?? 0;
     acc = (restored.extra.acc as typeof acc | undefined) ?? acc;
-    truncateMetrics(run, pos.step);
+    run.truncateMetrics(pos.step);
+    const changed = environmentChange(restored.extra.environment, latest.path);
+    if (changed !== null) warn(changed);
+  } else {
+    // From scratch (e.g. killed before the first checkpoint): the old lines would repeat steps.
+    run.truncateMetrics(null);
   }
 
   const save = () => {
     const path = run.checkpointPath(pos.step);
-    saveTrainingState(path, state, pos, { ...meta, best, elapsed, acc });
+    saveTrainingState(path, state, pos, {
+      ...meta,
+      best,
+      elapsed,
+      acc,
+      environment: runEnvironment(),
+    });
     pruneCheckpoints(run, path);
   };
   const interrupt = new Interrupt();
@@ -714,7 +747,14 @@ async function train(cfg: ImageTrainConfig, opts: TrainImageOptions): Promise<Im
     confusion: test.confusion,
   };
   saveCheckpoint(`${run.dir}/model.safetensors`, { model: model.stateDict(), meta });
-  if (opts.report !== false) writeImageReport(run.dir, cfg, summary, run.metrics());
+  if (opts.report !== false) {
+    // The run's result is the summary; a report that cannot be drawn must not lose it.
+    try {
+      writeImageReport(run.dir, cfg, summary, run.metrics());
+    } catch (e) {
+      warn(`warning: the report of ${run.dir} could not be written (${errorMessage(e)})`);
+    }
+  }
   run.finish(summary);
   return { dir: run.dir, status: "finished", summary, model };
 }
@@ -722,13 +762,6 @@ async function train(cfg: ImageTrainConfig, opts: TrainImageOptions): Promise<Im
 function median(xs: number[]): number | null {
   const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
   return v.length ? v[Math.floor(v.length / 2)]! : null;
-}
-
-/** After resuming from `step`, drop metric lines a killed run logged beyond it. */
-function truncateMetrics(run: Run, step: number): void {
-  const kept = run.metrics().filter((m) => typeof m.step !== "number" || m.step <= step);
-  run.close();
-  writeFileAtomic(`${run.dir}/metrics.jsonl`, kept.map((m) => JSON.stringify(m) + "\n").join(""));
 }
 
 /** Keep only the newest checkpoint (plus best.safetensors), so long runs do not fill the disk. */

@@ -14,8 +14,8 @@
  * students: never test labels), which early stopping by "weak-agreement" uses.
  */
 import { saveCheckpoint, loadCheckpoint } from "../io/checkpoint.js";
-import { writeFileAtomic } from "../io/atomic.js";
-import { latestCheckpoint } from "../io/runs.js";
+import { removeStaleTempFiles, writeFileAtomic } from "../io/atomic.js";
+import { environmentChange, latestCheckpoint, runEnvironment } from "../io/runs.js";
 import * as F from "../nn/functional.js";
 import type { Layer } from "../nn/layers.js";
 import { Adam } from "../optim/adam.js";
@@ -118,6 +118,8 @@ export interface TrainControl {
   /** Optimizer steps left in this invocation (tests simulate a kill with it); shared across jobs. */
   budget?: { steps: number } | null;
   progress?: ProgressStream | null;
+  /** Warnings (a resume under another backend or thread count); default stderr. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -294,6 +296,8 @@ export async function trainGridModel(
   }
   validateJob(task, job, hp);
   fs.mkdirSync(dir, { recursive: true });
+  // Temporary files of atomic writes a kill interrupted would otherwise stay forever.
+  removeStaleTempFiles(dir);
 
   manualSeed(job.seed);
   const model = task.createModel(job.model);
@@ -320,10 +324,21 @@ export async function trainGridModel(
     elapsed = r.extra.elapsed as number;
     sums = r.extra.sums as typeof sums;
     resumedFrom = pos.step;
+    const changed = environmentChange(r.extra.environment, latest.path);
+    if (changed !== null) {
+      (control.warn ?? ((m: string) => void process.stderr.write(`${m}\n`)))(changed);
+    }
   }
   const save = () => {
     const path = `${dir}/checkpoint-${pos.step}.safetensors`;
-    saveTrainingState(path, state, pos, { key: job.key, history, best, elapsed, sums });
+    saveTrainingState(path, state, pos, {
+      key: job.key,
+      history,
+      best,
+      elapsed,
+      sums,
+      environment: runEnvironment(),
+    });
     for (const f of fs.readdirSync(dir)) {
       if (/^checkpoint-\d+\.safetensors$/.test(f) && `${dir}/${f}` !== path) {
         fs.rmSync(`${dir}/${f}`);

@@ -1,7 +1,9 @@
-import { execFileSync } from "node:child_process";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as tg from "../../src/index.js";
+import { removeStaleTempFiles } from "../../src/io/atomic.js";
+import { environmentChange, runEnvironment } from "../../src/io/runs.js";
 import { tempDir } from "./helpers.js";
 
 describe("tg.io.configHash", () => {
@@ -126,5 +128,97 @@ describe("tg.io.latestCheckpoint", () => {
     expect(tg.io.loadCheckpoint(latest.path).model.w!.item()).toBe(1000);
     expect(existsSync(run.checkpointPath(90))).toBe(true);
     expect(() => run.checkpointPath(-1)).toThrow(/non-negative integer/);
+  });
+});
+
+/** The pid of a process that has exited (so no live process can own a file named after it). */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", ""]);
+  return child.pid;
+}
+
+describe("tg.io.Run.truncateMetrics (issue 19, item 14)", () => {
+  const open = (root: string) =>
+    tg.io.openRun({ root, experiment: "t", config: { a: 1 }, gitCwd: false });
+
+  it("empties metrics.jsonl for a run that restarts from scratch", () => {
+    const root = tempDir();
+    const run = open(root);
+    run.log({ step: 0, loss: 2 });
+    run.log({ step: 50, loss: 1 });
+    // A kill before the first checkpoint, then a restart: it must not log steps 0 and 50 twice.
+    const again = open(root);
+    again.truncateMetrics(null);
+    again.log({ step: 0, loss: 2 });
+    expect(again.metrics()).toEqual([{ step: 0, loss: 2 }]);
+  });
+
+  it("keeps what a resume from `step` already logged, non-finite numbers and all", () => {
+    const root = tempDir();
+    const run = open(root);
+    for (const step of [0, 10, 20, 30]) run.log({ step, loss: step === 10 ? NaN : step });
+    run.log({ step: 20, final: true });
+    run.log({ note: "no step" });
+    run.truncateMetrics(20, (r) => r.final !== true);
+    expect(run.metrics()).toEqual([
+      { step: 0, loss: 0 },
+      { step: 10, loss: NaN },
+      { step: 20, loss: 20 },
+    ]);
+    // Logging continues on the cut file.
+    run.log({ step: 30, loss: 30 });
+    expect(run.metrics().map((r) => r.step)).toEqual([0, 10, 20, 30]);
+  });
+
+  it("does nothing to a run without metrics", () => {
+    const run = open(tempDir());
+    run.truncateMetrics(null);
+    expect(existsSync(`${run.dir}/metrics.jsonl`)).toBe(false);
+  });
+});
+
+describe("stale temporary files of atomic writes (issue 19, item 14)", () => {
+  it("are removed when the run folder is opened again; a live writer's and user files stay", () => {
+    const root = tempDir();
+    const run = tg.io.openRun({ root, experiment: "t", config: { a: 1 }, gitCwd: false });
+    const dead = deadPid();
+    const stale = [
+      `.config.json.${dead}.k3j9x0aa.tmp`,
+      `.checkpoint-40.safetensors.${dead}.0.tmp`,
+      `.summary.json.${process.pid}.zz.tmp`, // this process's id: no write of it is in flight
+    ];
+    // The parent process (vitest's) is alive: its file may be mid-write and must stay.
+    const live = `.config.json.${process.ppid}.abcdefgh.tmp`;
+    const user = [
+      ".notes.tmp",
+      "data.tmp",
+      `.x.${dead}.TOOLONGID9.tmp`,
+      "checkpoint-40.safetensors",
+    ];
+    for (const f of [...stale, live, ...user]) writeFileSync(`${run.dir}/${f}`, "x");
+    tg.io.openRun({ root, experiment: "t", config: { a: 1 }, gitCwd: false });
+    const left = readdirSync(run.dir).sort();
+    for (const f of stale) expect(left).not.toContain(f);
+    for (const f of [live, ...user]) expect(left).toContain(f);
+    expect(removeStaleTempFiles("/nonexistent/folder")).toEqual([]);
+  });
+});
+
+describe("environmentChange (issue 19, item 14)", () => {
+  it("warns when the thread count or backend differs from the checkpoint's", () => {
+    const now = { backend: "native", threads: 2 };
+    expect(environmentChange({ backend: "native", threads: 2 }, "c.safetensors", now)).toBeNull();
+    // Checkpoints written before the environment was recorded resume silently.
+    expect(environmentChange(undefined, "c.safetensors", now)).toBeNull();
+    const w = environmentChange({ backend: "native", threads: 1 }, "c.safetensors", now)!;
+    expect(w).toMatch(/^warning: resuming c\.safetensors with threads 1 → 2 /);
+    expect(w).toMatch(/not be bit-identical/);
+    expect(environmentChange({ backend: "js", threads: 1 }, "c", now)).toMatch(
+      /backend js → native, threads 1 → 2/,
+    );
+    expect(runEnvironment()).toEqual({
+      backend: tg.getBackend().name,
+      threads: tg.getBackend().numThreads?.() ?? 1,
+    });
   });
 });

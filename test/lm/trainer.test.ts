@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as tg from "../../src/index.js";
 import * as lm from "../../src/lm/index.js";
@@ -85,5 +86,68 @@ describe("tg.lm.trainLM", () => {
     writeFileSync(`${dir}/lock`, "999999999\n");
     expect((await lm.trainLM(cfg, { ...QUIET, root })).status).toBe("finished");
     expect(existsSync(`${dir}/lock`)).toBe(false);
+  });
+});
+
+describe("trainLM after a kill (issue 19, item 14)", () => {
+  it("restarts from scratch with empty metrics and no leftover temp files when no checkpoint was written", async () => {
+    const cfg = tinyConfig(12, { evalInterval: 4 });
+    const straight = await lm.trainLM(cfg, { ...QUIET, root: tempDir() });
+    const root = tempDir();
+    // What a run killed before its first checkpoint leaves: logged lines and a torn atomic write.
+    const run = tg.io.openRun({
+      root,
+      experiment: "lm",
+      config: lm.resolveLMConfig(cfg),
+      gitCwd: false,
+    });
+    run.log({ step: 0, tokens: 0, valLoss: 9, trainLoss: 9 });
+    run.log({ step: 4, tokens: 256, loss: 8, lr: 0.01, gradNorm: 1 });
+    run.close();
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(`${run.dir}/.checkpoint-4.safetensors.${dead}.ab12cd34.tmp`, "torn");
+    const again = await lm.trainLM(cfg, { ...QUIET, root });
+    expect(again.dir).toBe(run.dir);
+    expect(again.summary!.resumedFrom).toEqual([]);
+    expect(readFileSync(`${run.dir}/metrics.jsonl`, "utf8")).toBe(
+      readFileSync(`${straight.dir}/metrics.jsonl`, "utf8"),
+    );
+    expect(readdirSync(run.dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("says so when resuming under another thread count, which is not part of the run's identity", async () => {
+    const cfg = tinyConfig(10, { evalInterval: 0 });
+    const root = tempDir();
+    await lm.trainLM(cfg, { ...QUIET, root, stopAfter: 4 });
+    const messages: string[] = [];
+    const backend = tg.getBackend() as { numThreads?: () => number };
+    const had = Object.prototype.hasOwnProperty.call(backend, "numThreads");
+    const saved = backend.numThreads;
+    const threads = (saved?.() ?? 1) + 1;
+    backend.numThreads = () => threads;
+    try {
+      const r = await lm.trainLM(cfg, { ...QUIET, root, log: (m) => void messages.push(m) });
+      expect(r.status).toBe("finished");
+      expect(r.summary!.threads).toBe(threads);
+    } finally {
+      if (had) backend.numThreads = saved;
+      else delete backend.numThreads;
+    }
+    const warning = messages.find((m) => m.startsWith("warning:"));
+    expect(warning).toMatch(new RegExp(`threads ${threads - 1} → ${threads}`));
+    expect(warning).toMatch(/not be bit-identical/);
+    // Resuming under the same count says nothing.
+    messages.length = 0;
+    await lm.trainLM(tinyConfig(10, { evalInterval: 0, seed: 1 }), {
+      ...QUIET,
+      root,
+      stopAfter: 4,
+    });
+    await lm.trainLM(tinyConfig(10, { evalInterval: 0, seed: 1 }), {
+      ...QUIET,
+      root,
+      log: (m) => void messages.push(m),
+    });
+    expect(messages.some((m) => m.startsWith("warning:"))).toBe(false);
   });
 });

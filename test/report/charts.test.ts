@@ -237,6 +237,79 @@ describe("tg.report.confusionMatrixChart", () => {
   });
 });
 
+describe("tg.report.confusionMatrixChart with many classes (issue 19, item 14)", () => {
+  /** n classes, 10 right each, and class i mistaken for i + 1 (mod n) i % 3 times. */
+  const synthetic = (n: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const row = new Array<number>(n).fill(0);
+      row[i] = 10;
+      row[(i + 1) % n]! += i % 3;
+      return row;
+    });
+
+  it("groups 200 classes in pairs on the report's old 640 × 600 canvas instead of failing", () => {
+    const m = synthetic(200);
+    const svg = parseXml(confusionMatrixChart({ matrix: m, width: 640, height: 600 }));
+    const cells = byClass(svg, "cell");
+    expect(cells).toHaveLength(100 * 100);
+    // Too small for numbers: the colours carry the structure.
+    expect(byClass(svg, "count")).toHaveLength(0);
+    expect(byClass(svg, "axis-label").map(allText)).toEqual([
+      "Predicted (classes in groups of 2)",
+      "True (classes in groups of 2)",
+    ]);
+    const y = tickLabels(svg, "y-axis");
+    expect(y[0]).toBe("0–1");
+    // Thinned so that labels 14 px apart do not overlap on ~4.8 px cells: every third one.
+    expect(y[1]).toBe("6–7");
+    // Block (b, b) sums 2 × 10 right answers plus class 2b mistaken for 2b + 1 ((2b) % 3 times);
+    // the largest is 22 (2b % 3 = 2, e.g. b = 1), drawn in the darkest colour.
+    const fill = (i: number, j: number) => cells[i * 100 + j]!.attrs.fill;
+    expect(fill(1, 1)).toBe("rgb(8,48,107)");
+    expect(fill(0, 0)).not.toBe(fill(1, 1)); // 20
+    expect(fill(0, 50)).toBe("rgb(247,251,255)"); // 0
+  });
+
+  it("draws 1,000 classes (a million counts) as 100 × 100 groups of 10 without overflowing", () => {
+    const m = synthetic(1000);
+    // The image report's canvas for 1,000 classes.
+    const opts = { matrix: m, labels: m.map((_, i) => `class ${i}`), width: 1640, height: 1600 };
+    const text = confusionMatrixChart(opts);
+    const svg = parseXml(text);
+    expect(byClass(svg, "cell")).toHaveLength(100 * 100);
+    expect(tickLabels(svg, "x-axis")[0]).toBe("0–9");
+    expect(text.length).toBeLessThan(2_000_000);
+    // The default 520 × 480 has room for fewer than 100 cells of 4 px: groups of 12, 84 of them.
+    const small = parseXml(confusionMatrixChart({ matrix: m }));
+    expect(byClass(small, "cell")).toHaveLength(84 * 84);
+    expect(tickLabels(small, "y-axis")[0]).toBe("0–11");
+  });
+
+  it("writes every class of a mid-sized matrix but thins labels that would overlap", () => {
+    const svg = parseXml(confusionMatrixChart({ matrix: synthetic(60) }));
+    expect(byClass(svg, "cell")).toHaveLength(3600);
+    const y = tickLabels(svg, "y-axis");
+    // Every k-th class, k > 1, starting at the first.
+    const k = Number(y[1]);
+    expect(k).toBeGreaterThan(1);
+    expect(y).toEqual(Array.from({ length: Math.ceil(60 / k) }, (_, i) => String(i * k)));
+  });
+
+  it("still refuses a canvas with no room for even one cell", () => {
+    expect(() =>
+      confusionMatrixChart({
+        matrix: [
+          [1, 0],
+          [0, 1],
+        ],
+        title: "t",
+        width: 120,
+        height: 100,
+      }),
+    ).toThrow(/120 × 100 is too small for a 2×2 matrix/);
+  });
+});
+
 describe("tg.report.barChart", () => {
   it("draws a bar per (group, series), error bars spanning mean ± error, and group labels", () => {
     const svg = parseXml(

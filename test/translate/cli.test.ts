@@ -150,9 +150,10 @@ describe("tsgrad train translate", () => {
     const unknown = await cli("train", "translate", "--hiden", "3");
     expect(unknown.code).toBe(2);
     expect(unknown.err.join("\n")).toMatch(/unknown flag --hiden/);
+    // Out-of-range numbers are usage errors of the flag (exit code 2), before any work is done.
     const bad = await cli("train", "translate", "--dropout", "2", "--out", tmp());
-    expect(bad.code).toBe(1);
-    expect(bad.err.join("\n")).toMatch(/dropout must be in \[0, 1\), got 2/);
+    expect(bad.code).toBe(2);
+    expect(bad.err.join("\n")).toMatch(/--dropout takes a number in \[0, 1\), got "2"/);
   });
 
   it("reports mismatched line counts naming both files", async () => {

@@ -122,6 +122,10 @@ describe("tsgrad train image / eval image / classify", () => {
     const b = tsgrad("classify", "--checkpoint", `${out}/model.safetensors`, `${dir}/big.png`);
     expect(b.status).toBe(0);
     expect(b.stdout.replace("big.png", "shirt.png")).toBe(c.stdout);
+    // …and its help says so.
+    const h = tsgrad("classify", "--help");
+    expect(h.status).toBe(0);
+    expect(h.stdout).toContain("centred square and resized to the training size");
   });
 
   it("reports a truncated dataset file by name and writes no run folder", () => {
