@@ -59,6 +59,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tg from "../../src/index.js";
 import * as ops from "../../src/ops/ops.js";
+import * as einsumOps from "../../src/ops/einsum.js";
+import * as layoutOps from "../../src/ops/layout.js";
+import * as mathOps from "../../src/ops/math-extra.js";
+import * as sortingOps from "../../src/ops/sorting.js";
 import { nativeBackend } from "../../src/backends/native/index.js";
 import { on } from "../helpers/conformance.js";
 import {
@@ -132,11 +136,25 @@ const uses = (c: Case, ops: string[], pred?: (n: NodeSpec) => boolean) =>
 const isNaNv = (v: number | undefined) => v !== undefined && Number.isNaN(v);
 const special = (v: number | undefined) => v !== undefined && !Number.isFinite(v);
 
-/** Axes a node's `dim` parameter reduces over, normalised (all when undefined). */
-function reducedAxes(dim: unknown, rank: number): number[] {
-  if (rank === 0) return [];
-  if (dim === undefined) return Array.from({ length: rank }, (_, i) => i);
-  return (typeof dim === "number" ? [dim] : (dim as number[])).map((a) => (a < 0 ? a + rank : a));
+/** Whether a maxPool2d node over input shape `s` has a window with every tap in the padding. */
+function paddingOnlyWindow(s: number[], n: NodeSpec): boolean {
+  const two = (v: unknown, d: number): number[] =>
+    v === undefined ? [d, d] : typeof v === "number" ? [v, v] : (v as number[]);
+  const k = two(n.params.kernel, 1);
+  const st = two(n.params.stride, NaN).map((v, i) => (Number.isNaN(v) ? k[i]! : v));
+  const pad = two(n.params.padding, 0);
+  const dil = two(n.params.dilation, 1);
+  return [0, 1].some((a) => {
+    const size = s[a + 2]!;
+    const span = size + 2 * pad[a]! - dil[a]! * (k[a]! - 1) - 1;
+    let out = Math[n.params.ceilMode ? "ceil" : "floor"](span / st[a]!) + 1;
+    if (n.params.ceilMode && (out - 1) * st[a]! >= size + pad[a]!) out--;
+    for (let o = 0; o < out; o++) {
+      const taps = Array.from({ length: k[a]! }, (_, i) => o * st[a]! - pad[a]! + i * dil[a]!);
+      if (taps.every((t) => t < 0 || t >= size)) return true;
+    }
+    return false;
+  });
 }
 
 /**
@@ -147,82 +165,49 @@ function reducedAxes(dim: unknown, rank: number): number[] {
 const KNOWN: Known[] = [
   // ---- tsgrad bugs, reported in issue 19
   {
-    id: "transpose of a 0-d tensor",
+    id: "crossEntropy over 0 classes with spatial axes",
     issue: 19,
-    deliberate: false,
-    reason: "tg.transpose(scalar, 0, 0) throws (permute gets [0] for rank 0); torch returns it",
-    applies: (c, m) =>
-      m.part === "raise" && uses(c, ["transpose"], (n) => c.inShape(n).length === 0),
-  },
-  {
-    id: "softmax, logSoftmax, logsumexp over an empty axis",
-    issue: 19,
-    deliberate: false,
+    deliberate: true,
     reason:
-      "they shift by amax, which throws on an empty axis; torch gives an empty softmax and " +
-      "logsumexp = -inf",
+      "for logits [N, 0, d…] torch 1.13 raises 'size mismatch' (its reshape of the empty class " +
+      "axis); tsgrad treats them as [N, 0] (every target ignored), as torch does without d…",
     applies: (c, m) =>
       m.part === "raise" &&
-      uses(c, ["softmax", "logSoftmax", "logsumexp"], (n) => {
+      uses(c, ["crossEntropy"], (n) => {
         const s = c.inShape(n);
-        return reducedAxes(n.params.dim, s.length).some((a) => s[a] === 0);
+        return s.length > 2 && s[1] === 0;
       }),
   },
   {
-    id: "t() of a 1-D tensor",
+    id: "maxPool2d window of padding only",
     issue: 19,
-    deliberate: false,
-    reason: "tsgrad's t() is transpose(-2, -1) and throws for rank 1; torch returns the tensor",
-    applies: (c, m) => m.part === "raise" && uses(c, ["t"], (n) => c.inShape(n).length < 2),
-  },
-  {
-    id: "clamp with neither bound",
-    issue: 19,
-    deliberate: false,
-    reason: "torch raises 'At least one of min or max must not be None'; tsgrad returns x",
-    applies: (c, m) =>
-      m.part === "raise" &&
-      uses(c, ["clamp"], (n) => n.params.min === undefined && n.params.max === undefined),
-  },
-  {
-    id: "batchNorm in training with one value per channel",
-    issue: 19,
-    deliberate: false,
+    deliberate: true,
     reason:
-      "torch raises 'Expected more than 1 value per channel when training'; tsgrad normalises " +
-      "the single value to 0",
+      "with dilation (and ceilMode) a window may lie in the padding; both give -inf there, but " +
+      "torch's index for it is the first tap past the row or plane, so its gradient lands on an " +
+      "unrelated element (or outside x); tsgrad sends it none",
     applies: (c, m) =>
-      m.part === "raise" &&
-      uses(c, ["batchNorm"], (n) => {
-        const s = c.inShape(n);
-        return n.params.training === true && numel(s) / Math.max(1, s[1]!) === 1;
-      }),
+      m.part === "gradient" && uses(c, ["maxPool2d"], (n) => paddingOnlyWindow(c.inShape(n), n)),
   },
   {
-    id: "repeat returns a broadcast view",
+    id: "binaryCrossEntropyWithLogits at logit -inf",
     issue: 19,
-    deliberate: false,
+    deliberate: true,
     reason:
-      "repeating only size-1 axes gives a stride-0 view, so view() of the result throws; " +
-      "torch's repeat always copies into a new contiguous tensor",
-    applies: (c, m) => m.part === "raise" && uses(c, ["repeat"]) && uses(c, ["view"]),
+      "torch's (1 − t)·x + max(−x, 0) + log(…) is inf − inf = NaN at x = −inf for every t; " +
+      "tsgrad gives −t·x there (+inf for t > 0), the limit of the loss",
+    applies: (c, m) => isNaNv(m.ref) && !isNaNv(m.got) && uses(c, ["bceWithLogits"]),
   },
-  {
-    id: "argmax/argmin without dim, keepdim true",
-    issue: 19,
-    deliberate: false,
-    reason: "tsgrad ignores keepdim and returns a 0-d index; torch keeps every axis as size 1",
-    applies: (c, m) =>
-      m.part === "shape" &&
-      uses(c, ["argmax", "argmin"], (n) => n.params.dim === undefined && n.params.keepdim === true),
-  },
+  // ---- deliberate: tsgrad follows IEEE or the mathematics where torch 1.13 does not, or torch
+  // 1.13 has a bug, or the case is ill-conditioned
   {
     id: "sum/mean/amax/amin over dim []",
     issue: 19,
-    deliberate: false,
+    deliberate: true,
     reason:
-      "tsgrad reduces over no axis (NumPy's axis=()); torch 1.13 reduces over all of them " +
-      "(a legacy rule it has since deprecated). Decide, then document or follow",
+      "documented (tg.sum): [] reduces over no axis, as NumPy's axis=(); torch 1.13 reduces over " +
+      "all of them, a legacy rule PyTorch has marked for deprecation (pytorch/pytorch#29137). " +
+      "tsgrad's own compositions (sumTo, mean over computed axes) pass lists that may be empty",
     applies: (c) =>
       uses(
         c,
@@ -230,226 +215,6 @@ const KNOWN: Known[] = [
         (n) => Array.isArray(n.params.dim) && n.params.dim.length === 0,
       ),
   },
-  {
-    id: "crossEntropy/nllLoss with 0 classes",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "with C = 0 tsgrad throws (reshape to [-1, 0], gather at 0); torch returns NaN when every " +
-      "target is ignored",
-    applies: (c, m) =>
-      m.part === "raise" &&
-      uses(c, ["crossEntropy", "nllLoss"], (n) => {
-        const s = c.inShape(n);
-        return s[s.length === 1 ? 0 : 1] === 0;
-      }),
-  },
-  {
-    id: "crossEntropy/nllLoss mask ignored targets by multiplying by 0",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "an ignored target's row that holds ±inf/NaN (or a NaN upstream gradient) gives 0·inf = NaN " +
-      "in the loss and the gradient, and reduction 'none' gives −0 there; torch leaves ignored " +
-      "targets out (+0 exactly)",
-    applies: (c, m) =>
-      (isNaNv(m.got) || m.ref === 0 || special(m.ref)) &&
-      uses(c, ["crossEntropy", "nllLoss"], (n) => {
-        // Some class target equals the ignore index.
-        const t = c.program.consts.find((k) => k.kind === "int" && n.inputs.includes(k.name));
-        const ignore = (n.params.ignoreIndex as number | undefined) ?? -100;
-        return t !== undefined && t.data.includes(ignore);
-      }),
-  },
-  {
-    id: "conv2d of an input with an empty spatial axis",
-    issue: 19,
-    deliberate: false,
-    reason: "tsgrad throws 'kernel larger than the padded input'; torch returns an empty output",
-    applies: (c, m) =>
-      m.part === "raise" && uses(c, ["conv2d"], (n) => c.inShape(n).slice(2).includes(0)),
-  },
-  {
-    id: "localResponseNorm of an empty input",
-    issue: 19,
-    deliberate: false,
-    reason: "its channel-window conv2d throws on the empty spatial extent; torch returns it",
-    applies: (c, m) =>
-      m.part === "raise" && uses(c, ["localResponseNorm"], (n) => c.inShape(n).includes(0)),
-  },
-  {
-    id: "maxPool2d window with no element above -inf",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "a window of padding only (dilation, ceilMode) or of -inf values gets index -1: the gather " +
-      "throws, or reads NaN; torch gives -inf (and the gradient to the first element)",
-    applies: (c, m) =>
-      (m.part === "raise" || (m.ref === -Infinity && isNaNv(m.got))) && uses(c, ["maxPool2d"]),
-  },
-  {
-    id: "maxPool2d window holding several NaNs",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "torch's scan (val > max || isnan(val)) keeps the last NaN and sends it the gradient; " +
-      "tsgrad keeps the first",
-    applies: (c, m) => m.part === "gradient" && c.hasNaN && uses(c, ["maxPool2d"]),
-  },
-  {
-    id: "native and wasm fused LSTM/GRU backward at non-finite values",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "with a NaN or ±inf among the inputs or weights, the fused recurrent kernels give NaN " +
-      "gradients where torch (and the js composition) give finite ones",
-    applies: (c, m) =>
-      (c.backend === "native" || c.backend === "wasm") &&
-      m.part === "gradient" &&
-      c.nonFinite &&
-      isNaNv(m.got) &&
-      uses(c, ["lstmLayer", "gruLayer"]),
-  },
-  {
-    id: "pooling an input with an empty spatial axis",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "torch raises 'Expected 3D or 4D tensor with optional 0 dim batch size'; tsgrad pools the " +
-      "padding around nothing",
-    applies: (c, m) =>
-      m.part === "raise" &&
-      uses(c, ["avgPool2d", "maxPool2d"], (n) => c.inShape(n).slice(2).includes(0)),
-  },
-  {
-    id: "adaptiveAvgPool2d of non-finite input",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "it is two matmuls with averaging matrices, so 0·NaN and 0·Inf spread a NaN to every " +
-      "window of its row and column; torch averages each window alone",
-    applies: (c, m) =>
-      (c.nonFinite || c.outputNonFinite || isNaNv(m.got)) && uses(c, ["adaptiveAvgPool2d"]),
-  },
-  {
-    id: "gradients of piecewise ops at NaN",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "at a NaN input torch's relu, clamp, maximum and minimum pass the gradient or not by its " +
-      "own masks (relu and maximum pass it, clamp does not); tsgrad's selects decide otherwise",
-    applies: (c, m) =>
-      m.part === "gradient" && c.hasNaN && uses(c, ["relu", "clamp", "maximum", "minimum"]),
-  },
-  {
-    id: "0/1 gradient masks times a non-finite upstream gradient",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "maximum, amax, relu and abs multiply the upstream gradient by a 0/1 mask, so where it is " +
-      "±inf or NaN (the output is) the unselected side gets 0·inf = NaN; torch's masked_fill and " +
-      "threshold_backward give exactly 0 (e.g. x1 / relu(x0) at x0 < 0)",
-    applies: (c, m) =>
-      m.part === "gradient" &&
-      c.outputNonFinite &&
-      m.ref !== undefined &&
-      Number.isFinite(m.ref) &&
-      isNaNv(m.got) &&
-      uses(c, ["maximum", "minimum", "amax", "amin", "maxAll", "relu", "abs"]),
-  },
-  {
-    id: "max()/min() of all elements, one being NaN",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "torch's full max()/min() send the gradient to the NaN elements; tsgrad's are amax/amin, " +
-      "whose gradient divides by the count of elements equal to the result: 0/0 = NaN everywhere",
-    applies: (c, m) => m.part === "gradient" && isNaNv(m.got) && uses(c, ["maxAll"]),
-  },
-  {
-    id: "var/std with correction ≥ the reduced count",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "the divisor max(0, n − correction) is 0, so the value is ±inf or NaN on both sides; torch's " +
-      "gradient 2(x − mean)/(n − correction) stays finite (0 where x = mean), tsgrad's is NaN",
-    applies: (c, m) =>
-      m.part === "gradient" &&
-      uses(c, ["var", "std"], (n) => {
-        const s = c.inShape(n);
-        const k = reducedAxes(n.params.dim, s.length).reduce((p, a) => p * s[a]!, 1);
-        return k <= (n.params.correction as number);
-      }),
-  },
-  {
-    id: "binaryCrossEntropyWithLogits at infinite logits",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "softplus(x) − x·t is inf − inf = NaN at x = +inf, 0 < t < 1, where the loss is +inf (torch " +
-      "gets it); torch's (1 − t)·x + … is NaN at x = −inf, t = 1, where tsgrad gets +inf; with " +
-      "infinite targets the two formulas part ways too",
-    applies: (c, m) =>
-      (c.nonFinite || c.outputNonFinite || special(m.ref) || special(m.got)) &&
-      uses(c, ["bceWithLogits"]),
-  },
-  {
-    id: "softplus/logSigmoid lose relative accuracy for large |x|",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "log(1 + e^-|x|) rather than log1p: in float32 softplus(-10) is off by 1e-3 relative and " +
-      "softplus(-17) is 0, which a following pow, log or division magnifies",
-    applies: (c) =>
-      c.dtype === "float32" && c.maxAbs > 8 && uses(c, ["softplus", "logSigmoid", "bceWithLogits"]),
-  },
-  {
-    id: "js: float32 erf(0) is 1e-9",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "the js backend's float32 erf (Abramowitz & Stegun 7.1.26, documented |error| < 1.5e-7) " +
-      "is not odd and gives erf(±0) = 1e-9, which a following sqrt, log or division magnifies",
-    applies: (c) => c.backend === "js" && c.dtype === "float32" && uses(c, ["erf"]),
-  },
-  {
-    id: "native: amax of a slice of -inf",
-    issue: 19,
-    deliberate: false,
-    reason: "the native max reduction starts from the lowest float: amax([-inf, -inf]) = -3.4e38",
-    applies: (c, m) =>
-      c.backend === "native" &&
-      (special(m.ref) || special(m.got)) &&
-      uses(c, ["amax", "amin", "maxAll", "logsumexp", "softmax", "logSoftmax"]),
-  },
-  {
-    id: "native: exp flushes subnormal results to 0",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "oneDNN's exp gives 0 below e^-87 (torch and the other backends give the float32 " +
-      "subnormals down to 1.4e-45), so a sqrt, log or division after a softmax or exp gets " +
-      "±inf or NaN there",
-    applies: (c, m) =>
-      c.backend === "native" &&
-      (special(m.got) || m.got === 0) &&
-      uses(c, ["exp", "softmax", "sigmoid", "attention", "logsumexp"]),
-  },
-  {
-    id: "wasm and native conv2d skip the padding taps",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "where a weight or upstream gradient is ±inf/NaN over zero padding, torch (and tsgrad's js " +
-      "backend) compute 0·inf = NaN; the wasm and oneDNN kernels never multiply the padding. " +
-      "The backends should agree on one rule",
-    applies: (c, m) =>
-      (c.backend === "wasm" || c.backend === "native") &&
-      (isNaNv(m.ref) || c.nonFinite) &&
-      uses(c, ["conv2d", "avgPool2d"], (n) => JSON.stringify(n.params.padding) !== "0"),
-  },
-  // ---- deliberate: tsgrad follows IEEE or the mathematics where torch 1.13 does not, or torch
-  // 1.13 has a bug, or the case is ill-conditioned
   {
     id: "layerNorm/batchNorm of constant values in float32",
     issue: 19,
@@ -463,6 +228,181 @@ const KNOWN: Known[] = [
       m.ref !== undefined &&
       Math.abs(m.ref) < 1e-6 &&
       uses(c, ["layerNorm", "batchNorm"]),
+  },
+  {
+    id: "klDiv gradient to a zero probability target",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "torch differentiates xlogy(t, t) at t = 0 to log 0 + 1 = −inf and gets NaN for the " +
+      "target's gradient there; tsgrad takes the limit of t·(log t − x) from above, −x",
+    applies: (c, m) =>
+      m.part === "gradient" &&
+      special(m.ref) &&
+      uses(c, ["klDiv"], (n) => n.params.logTarget === false),
+  },
+  {
+    id: "hardsigmoid/hardswish float64 gradient (torch's float32 constant)",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "torch's CPU hardsigmoid/hardswish backward multiplies by the float literal 1.0f / 6.0f " +
+      "(0.1666666716…) in float64 too, a 3e-8 relative error; tsgrad uses 1/6 of the dtype",
+    applies: (c, m) =>
+      c.dtype === "float64" &&
+      m.part === "gradient" &&
+      m.ref !== undefined &&
+      m.got !== undefined &&
+      Math.abs(m.ref - m.got) <= 1e-7 * Math.max(1, Math.abs(m.ref)) &&
+      uses(c, ["hardsigmoid", "hardswish"]),
+  },
+  {
+    id: "convolution of an input with 0 channels",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "torch 1.13 returns 0 output channels for an input [N, 0, …]; tsgrad returns the weight's " +
+      "O channels, each the empty sum plus its bias, which is what the convolution is",
+    applies: (c, m) =>
+      (m.part === "shape" || m.part === "raise") &&
+      uses(c, ["conv1d", "conv2d"], (n) => c.inShape(n)[1] === 0),
+  },
+  {
+    id: "cumprod/prod of extreme values in float32",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "products of 1e30-sized values leave float32's range at different points of torch's " +
+      "sequential product and tsgrad's product tree, so which terms are ±inf differs",
+    applies: (c, m) =>
+      c.dtype === "float32" &&
+      c.program.flavour === "extreme" &&
+      (special(m.got) || special(m.ref)) &&
+      uses(c, ["cumprod", "prod"]),
+  },
+  {
+    id: "convTranspose2d output padding beyond the stride with a NaN or ±inf weight",
+    issue: 19,
+    deliberate: false,
+    reason:
+      "output padding at or above the stride is made by zero-padding the input, so a NaN or " +
+      "±inf weight meets those zeros (0·inf = NaN) at outputs torch computes from the bias alone",
+    applies: (c, m) =>
+      c.nonFinite &&
+      (m.part === "output" || m.part === "gradient") &&
+      uses(c, ["convTranspose2d"], (n) => JSON.stringify(n.params.outputPadding) !== "0"),
+  },
+  {
+    id: "hardswish(-inf)",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "torch computes x·min(max(x + 3, 0), 6)/6 = −inf·0 = NaN at −inf; tsgrad gives 0, the " +
+      "function's value below −3",
+    applies: (c, m) => c.nonFinite && isNaNv(m.ref) && uses(c, ["hardswish"]),
+  },
+  {
+    id: "convTranspose2d of an input with an empty spatial axis",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "torch 1.13 returns an empty axis, not the (H − 1)·stride + … its formula gives; tsgrad " +
+      "refuses the input with an error naming convTranspose2d",
+    applies: (c, m) =>
+      m.part === "raise" && uses(c, ["convTranspose2d"], (n) => c.inShape(n).slice(2).includes(0)),
+  },
+  {
+    id: "bilinear interpolate next to ±inf",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "ill-conditioned: both sides add each neighbour times its weight, so a ±inf neighbour of " +
+      "weight exactly 0 gives 0·inf = NaN; torch's source index ((dst + ½)·(1/scale) − ½) and " +
+      "tsgrad's ((dst + ½)/scale − ½) can differ in the last bit, and with it which weights are 0",
+    applies: (c, m) =>
+      c.nonFinite &&
+      (isNaNv(m.ref) || isNaNv(m.got)) &&
+      uses(c, ["interpolate"], (n) => n.params.mode === "bilinear"),
+  },
+  {
+    id: "piecewise activations' gradient at NaN (torch disagrees with itself)",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "torch 1.13's vectorised and scalar backward kernels differ at NaN: hardtanh, relu6, elu, " +
+      "selu, celu and hardswish give g (or g·scale) for tensors of under 4–8 elements and 0 or " +
+      "NaN for longer ones; tsgrad follows the scalar kernels everywhere",
+    applies: (c, m) =>
+      m.part === "gradient" &&
+      c.hasNaN &&
+      uses(c, ["hardtanh", "relu6", "elu", "eluAlpha", "selu", "celu", "hardswish"]),
+  },
+  {
+    id: "groupNorm of an empty input",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "the output is empty, so the weight and bias gradients are empty sums, 0; torch's " +
+      "backward gives NaN (its per-group statistics of nothing)",
+    applies: (c, m) =>
+      m.part === "gradient" &&
+      isNaNv(m.ref) &&
+      uses(c, ["groupNorm"], (n) => numel(c.inShape(n)) === 0),
+  },
+  {
+    id: "p-norm gradient at ±inf elements (p other than 1, 2, ±inf)",
+    issue: 19,
+    deliberate: false,
+    reason:
+      "where the slice holds ±inf, torch's |x|^(p−1)·sign/‖x‖^(p−1) is inf/inf = NaN at the " +
+      "infinite elements; tsgrad's composition gives 0 there",
+    applies: (c, m) =>
+      m.part === "gradient" &&
+      c.nonFinite &&
+      uses(c, ["norm"], (n) => typeof n.params.p === "number" && ![1, 2].includes(n.params.p)),
+  },
+  {
+    id: "celu/elu at −0",
+    issue: 19,
+    deliberate: false,
+    reason:
+      "torch's forward computes α·(e^(x/α) − 1), +0 at x = −0; tsgrad's expm1 keeps −0, which a " +
+      "following rsqrt or division turns into −inf",
+    applies: (c, m) =>
+      m.part === "output" && special(m.ref) && uses(c, ["elu", "eluAlpha", "celu", "selu"]),
+  },
+  {
+    id: "smoothL1Loss with β = 0: target gradient at a zero residual",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "torch's backward gives the target −g at d = 0 as well as the input (it reuses the input's " +
+      "kernel, whose d ≤ −β test picks −1), so the two do not cancel where input and target " +
+      "share a leaf; tsgrad differentiates d = input − target: −g and +g",
+    applies: (c, m) =>
+      m.part === "gradient" && uses(c, ["smoothL1Loss"], (n) => n.params.extra === 0),
+  },
+  {
+    id: "topk among tied values",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "which of several equal values torch.topk returns is unspecified (its partial sort picks " +
+      "any); tsgrad takes the earliest index, so the gradient can reach another of the ties",
+    applies: (c, m) =>
+      m.part === "gradient" &&
+      (c.program.flavour === "ties" || c.program.flavour === "special") &&
+      uses(c, ["topk"]),
+  },
+  {
+    id: "prod/cumprod gradient with a non-finite element",
+    issue: 19,
+    deliberate: true,
+    reason:
+      "torch's prod backward divides the product by each element (inf/inf, NaN/NaN = NaN); " +
+      "tsgrad's product tree differentiates to the product of the other elements, which is what " +
+      "the derivative is and stays finite where the others are",
+    applies: (c, m) => m.part === "gradient" && c.nonFinite && uses(c, ["prod", "cumprod"]),
   },
   {
     id: "batchNorm of a permuted input (torch's gradient is wrong)",
@@ -1063,9 +1003,11 @@ describe.runIf(hasTorch || requireTorch)("differential test against PyTorch", ()
   it("has a generator for every public op", () => {
     const covered = new Set(OPS.flatMap((o) => o.covers));
     const publicFns = [
-      ...Object.entries(ops)
-        .filter(([, v]) => typeof v === "function")
-        .map(([k]) => k),
+      ...[ops, einsumOps, layoutOps, mathOps, sortingOps].flatMap((m) =>
+        Object.entries(m)
+          .filter(([, v]) => typeof v === "function")
+          .map(([k]) => k),
+      ),
       ...Object.entries(tg.F)
         .filter(([, v]) => typeof v === "function")
         .map(([k]) => k),

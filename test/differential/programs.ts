@@ -1082,7 +1082,7 @@ export const OPS: OpGen[] = [
   extremeAlong("min"),
   {
     name: "maxAll",
-    covers: ["max()", "min()"],
+    covers: ["extremeAll", "max()", "min()"],
     weight: 0.4,
     fresh: reductionInput,
     make: (b, x) => {
@@ -2087,6 +2087,654 @@ export const OPS: OpGen[] = [
     fresh: (b) => [b.rng.int(1, 4), b.rng.int(1, 3), b.rng.int(1, 4)],
     make: (b, x) => recurrent(b, x, "gru"),
   },
+  // ---------------------------------------------------------------- more tg.F (issue 19)
+  unary(
+    "elu",
+    (x) => call("F.elu", x),
+    (x) => `F.elu(${x})`,
+    { keepsPositive: undefined },
+  ),
+  {
+    name: "eluAlpha",
+    covers: ["elu", "celu"],
+    weight: 0.4,
+    make: (b, x) => {
+      const fn = b.rng.pick(["elu", "celu"] as const);
+      const alpha = b.rng.pick([0.5, 2, 1.5]);
+      return b.node(
+        "eluAlpha",
+        { fn, alpha },
+        call(`F.${fn}`, ref(x.name), alpha),
+        `F.${fn}(${x.name}, alpha=${alpha})`,
+        x.shape,
+        { positive: x.positive },
+      );
+    },
+  },
+  unary(
+    "selu",
+    (x) => call("F.selu", x),
+    (x) => `F.selu(${x})`,
+    { keepsPositive: undefined },
+  ),
+  unary(
+    "celu",
+    (x) => call("F.celu", x),
+    (x) => `F.celu(${x})`,
+    { keepsPositive: undefined },
+  ),
+  unary(
+    "mish",
+    (x) => call("F.mish", x),
+    (x) => `F.mish(${x})`,
+    { keepsPositive: undefined },
+  ),
+  unary(
+    "relu6",
+    (x) => call("F.relu6", x),
+    (x) => `F.relu6(${x})`,
+    { keepsPositive: false },
+  ),
+  unary(
+    "hardsigmoid",
+    (x) => call("F.hardsigmoid", x),
+    (x) => `F.hardsigmoid(${x})`,
+    { keepsPositive: false },
+  ),
+  unary(
+    "hardswish",
+    (x) => call("F.hardswish", x),
+    (x) => `F.hardswish(${x})`,
+    { keepsPositive: false },
+  ),
+  {
+    name: "hardtanh",
+    covers: ["hardtanh"],
+    weight: 0.5,
+    make: (b, x) => {
+      const [lo, hi] = b.rng.pick([
+        [-1, 1],
+        [-2, 0.5],
+        [0, 6],
+        [0.5, 0.5],
+      ] as const);
+      const dflt = lo === -1 && hi === 1 && b.rng.chance(0.5);
+      return b.node(
+        "hardtanh",
+        { lo, hi },
+        dflt ? call("F.hardtanh", ref(x.name)) : call("F.hardtanh", ref(x.name), lo, hi),
+        `F.hardtanh(${x.name}, ${lo}, ${hi})`,
+        x.shape,
+      );
+    },
+  },
+  {
+    name: "prelu",
+    covers: ["prelu"],
+    weight: 0.5,
+    make: (b, x) => {
+      const r = x.shape.length;
+      // torch: one weight, or one per channel (axis 1) when the input has a channel axis.
+      const perChannel = r >= 2 && b.rng.chance(0.6);
+      const w = b.leaf(perChannel ? [x.shape[1]!] : [1]);
+      return b.node(
+        "prelu",
+        { perChannel },
+        call("F.prelu", ref(x.name), ref(w.name)),
+        `F.prelu(${x.name}, ${w.name})`,
+        x.shape,
+      );
+    },
+  },
+  ...(["l1Loss", "smoothL1Loss", "huberLoss"] as const).map((name): OpGen => ({
+    name,
+    covers: [name],
+    weight: 0.5,
+    make: (b, x) => {
+      const y = b.rng.chance(0.1) ? x : b.sameShape(x.shape, x);
+      const reduction = b.rng.pick(["mean", "sum", "none"]);
+      const torchName = {
+        l1Loss: "l1_loss",
+        smoothL1Loss: "smooth_l1_loss",
+        huberLoss: "huber_loss",
+      }[name];
+      const extra =
+        name === "l1Loss"
+          ? undefined
+          : b.rng.pick([1, 0.5, 2, ...(name === "smoothL1Loss" ? [0] : [])]);
+      const pyExtra =
+        extra === undefined ? "" : `, ${name === "huberLoss" ? "delta" : "beta"}=${extra}`;
+      const args: Arg[] = [
+        ref(x.name),
+        ref(y.name),
+        reduction,
+        ...(extra === undefined ? [] : [extra]),
+      ];
+      return b.node(
+        name,
+        { reduction, extra },
+        call(`F.${name}`, ...args),
+        `F.${torchName}(${x.name}, ${y.name}, reduction=${py(reduction)}${pyExtra})`,
+        reduction === "none" ? x.shape : [],
+        { tol: accum(numel(x.shape)) },
+      );
+    },
+  })),
+  {
+    name: "klDiv",
+    covers: ["klDiv"],
+    weight: 0.5,
+    make: (b, x) => {
+      const r = b.rng;
+      const logTarget = r.chance(0.4);
+      const reduction = r.pick([
+        "mean",
+        "sum",
+        "none",
+        ...(x.shape.length > 0 ? ["batchmean"] : []),
+      ]);
+      // A probability target may hold exact zeros (torch: 0·log 0 = 0).
+      const target = logTarget
+        ? ref(b.leaf(x.shape).name)
+        : r.chance(0.5)
+          ? b.floatConst(x.shape, () => r.pick([0, r.next(), r.next()]))
+          : ref(b.leaf(x.shape, true).name);
+      return b.node(
+        "klDiv",
+        { reduction, logTarget },
+        call("F.klDiv", ref(x.name), target, reduction, logTarget),
+        `F.kl_div(${x.name}, ${jsCode(target)}, reduction=${py(reduction)}, log_target=${py(logTarget)})`,
+        reduction === "none" ? x.shape : [],
+        { tol: accum(numel(x.shape)) },
+      );
+    },
+  },
+  {
+    name: "groupNorm",
+    covers: ["groupNorm"],
+    weight: 0.6,
+    fits: (s) => s.length >= 2 && s.length <= 4 && s[1]! >= 1,
+    fresh: (b) => [b.rng.int(1, 3), b.rng.pick([1, 2, 4, 6]), ...b.shape(0, 2)],
+    make: (b, x) => {
+      const C = x.shape[1]!;
+      const divisors = range(C + 1).filter((g) => g > 0 && C % g === 0);
+      const G = b.rng.pick(divisors);
+      const w = b.rng.chance(0.5) ? b.leaf([C]) : null;
+      // torch 1.13's group_norm backward fails ("tensor does not have a device") given a bias
+      // without a weight, so that combination cannot be compared.
+      const bias = w && b.rng.chance(0.5) ? b.leaf([C]) : null;
+      const eps = b.rng.pick([1e-5, 1e-3]);
+      return b.node(
+        "groupNorm",
+        { G, eps },
+        call(
+          "F.groupNorm",
+          ref(x.name),
+          G,
+          w ? ref(w.name) : null,
+          bias ? ref(bias.name) : null,
+          eps,
+        ),
+        `F.group_norm(${x.name}, ${G}, ${w?.name ?? "None"}, ${bias?.name ?? "None"}, ${eps})`,
+        x.shape,
+        { tol: accum(numel(x.shape.slice(1)) / G) },
+      );
+    },
+  },
+  {
+    name: "rmsNorm",
+    covers: ["rmsNorm"],
+    weight: 0.6,
+    fits: rank(1),
+    fresh: (b) => b.shape(1, 4),
+    make: (b, x) => {
+      const k = b.rng.int(1, Math.min(2, x.shape.length));
+      const ns = x.shape.slice(-k);
+      const w = b.rng.chance(0.5) ? b.leaf(ns) : null;
+      // Always explicit: the default (the dtype's epsilon) differs between the float32 run and
+      // torch's float64 reference.
+      const eps = b.rng.pick([1e-5, 1e-3]);
+      return b.node(
+        "rmsNorm",
+        { k, eps },
+        call("F.rmsNorm", ref(x.name), ns, w ? ref(w.name) : null, eps),
+        `rms_norm(${x.name}, ${py(ns)}, ${w?.name ?? "None"}, ${eps})`,
+        x.shape,
+        { tol: accum(numel(ns)) },
+      );
+    },
+  },
+  {
+    name: "dropout2d",
+    covers: ["dropout2d"],
+    weight: 0.2,
+    // tsgrad takes 4-D only (torch 1.13 and 2.x read a 3-D input differently).
+    fits: rank(4, 4),
+    fresh: (b) => b.shape(4, 4),
+    make: (b, x) => {
+      // As dropout: only the deterministic settings can be compared with torch's generator.
+      const [p, training] = b.rng.pick([
+        [0, true],
+        [0.5, false],
+        [1, false],
+      ] as const);
+      return b.node(
+        "dropout2d",
+        { p, training },
+        call("F.dropout2d", ref(x.name), p, training),
+        `F.dropout2d(${x.name}, ${py(p)}, training=${py(training)})`,
+        x.shape,
+        { positive: x.positive },
+      );
+    },
+  },
+  {
+    name: "conv1d",
+    covers: ["conv1d"],
+    weight: 0.7,
+    fits: rank(3, 3),
+    fresh: (b) => [b.rng.int(1, 2), b.rng.int(1, 4), b.rng.int(1, 9)],
+    make: (b, x) => {
+      const r = b.rng;
+      const [, C, L] = x.shape as [number, number, number];
+      const groups = r.pick([1, 1, C].filter((g) => g > 0 && C % g === 0));
+      const O = groups * r.int(1, 2);
+      const k = r.int(1, Math.min(3, L + 2));
+      const stride = r.pick([1, 1, 2]);
+      const dilation = r.pick([1, 1, 2]);
+      let padding: number | "same" | "valid" = r.pick([0, 1, 2]);
+      if (r.chance(0.15)) padding = stride === 1 ? "same" : "valid";
+      const w = b.leaf([O, C / Math.max(groups, 1), k]);
+      const bias = r.chance(0.5) ? b.leaf([O]) : null;
+      const pad = padding === "same" ? (dilation * (k - 1)) / 2 : padding === "valid" ? 0 : padding;
+      const ol = Math.floor((L + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
+      const opts = { stride, padding, dilation, groups };
+      return b.node(
+        "conv1d",
+        { ...opts, k },
+        call("F.conv1d", ref(x.name), ref(w.name), bias ? ref(bias.name) : null, opts),
+        `F.conv1d(${x.name}, ${w.name}, ${bias?.name ?? "None"}, stride=${stride}, padding=${py(padding)}, dilation=${dilation}, groups=${groups})`,
+        [x.shape[0]!, O, Math.max(ol, 0)],
+        { tol: accum((C / groups) * k) },
+      );
+    },
+  },
+  {
+    name: "convTranspose2d",
+    covers: ["convTranspose2d"],
+    weight: 0.7,
+    fits: (s) => s.length === 4 && s[1]! > 0,
+    fresh: (b) => [b.rng.int(1, 2), b.rng.int(1, 4), b.rng.int(1, 5), b.rng.int(1, 5)],
+    make: (b, x) => {
+      const r = b.rng;
+      const [, C, H, W] = x.shape as [number, number, number, number];
+      const groups = r.pick([1, 1, C].filter((g) => g > 0 && C % g === 0));
+      const O = groups * r.int(1, 2);
+      const [kh, kw] = [r.int(1, 3), r.int(1, 3)];
+      const stride = r.pick([1, 2, [1, 2]] as const);
+      const dilation = r.pick([1, 1, 2]);
+      const padding = r.pick([0, 0, 1, [1, 0]] as const);
+      const pair = (v: number | readonly number[]) => (typeof v === "number" ? [v, v] : [...v]);
+      const [sh, sw] = pair(stride) as [number, number];
+      // Output padding must be below the stride or the dilation (torch's rule).
+      const op = [r.int(0, Math.max(sh, dilation) - 1), r.int(0, Math.max(sw, dilation) - 1)];
+      const outputPadding = r.chance(0.5) ? 0 : op;
+      const [ph, pw] = pair(padding) as [number, number];
+      const [oph, opw] = pair(outputPadding) as [number, number];
+      const oh = (H - 1) * sh - 2 * ph + dilation * (kh - 1) + oph + 1;
+      const ow = (W - 1) * sw - 2 * pw + dilation * (kw - 1) + opw + 1;
+      if (oh <= 0 || ow <= 0) return null;
+      const w = b.leaf([C, O / groups, kh, kw]);
+      const bias = r.chance(0.5) ? b.leaf([O]) : null;
+      const opts = { stride, padding, outputPadding, groups, dilation };
+      return b.node(
+        "convTranspose2d",
+        { ...opts, kernel: [kh, kw] },
+        call("F.convTranspose2d", ref(x.name), ref(w.name), bias ? ref(bias.name) : null, opts),
+        `F.conv_transpose2d(${x.name}, ${w.name}, ${bias?.name ?? "None"}, stride=${py(pair(stride))}, padding=${py(pair(padding))}, output_padding=${py(pair(outputPadding))}, groups=${groups}, dilation=${dilation})`,
+        [x.shape[0]!, O, oh, ow],
+        { tol: accum((C / groups) * kh * kw) },
+      );
+    },
+  },
+  {
+    name: "interpolate",
+    covers: ["interpolate"],
+    weight: 0.7,
+    fits: (s) => s.length === 4 && s[2]! > 0 && s[3]! > 0,
+    fresh: (b) => [b.rng.int(1, 2), b.rng.int(1, 3), b.rng.int(1, 6), b.rng.int(1, 6)],
+    make: (b, x) => {
+      const r = b.rng;
+      const [, , H, W] = x.shape as [number, number, number, number];
+      const mode = r.pick(["nearest", "bilinear"] as const);
+      const alignCorners = mode === "bilinear" ? r.pick([false, true]) : undefined;
+      let out: [number, number];
+      let jsOpts: Record<string, Arg>;
+      let pyArg: string;
+      if (r.chance(0.5)) {
+        out = [r.int(1, 8), r.int(1, 8)];
+        jsOpts = { size: out, mode, alignCorners };
+        pyArg = `size=${py(out)}`;
+      } else {
+        const s = r.pick([2, 0.5, 1.5, 3] as const);
+        out = [Math.floor(H * s), Math.floor(W * s)];
+        if (out[0] === 0 || out[1] === 0) return null;
+        jsOpts = { scaleFactor: s, mode, alignCorners };
+        pyArg = `scale_factor=${s}`;
+      }
+      const ac = alignCorners === undefined ? "None" : py(alignCorners);
+      return b.node(
+        "interpolate",
+        { mode, alignCorners },
+        call("F.interpolate", ref(x.name), jsOpts),
+        `F.interpolate(${x.name}, ${pyArg}, mode=${py(mode)}, align_corners=${ac})`,
+        [x.shape[0]!, x.shape[1]!, ...out],
+        { positive: x.positive },
+      );
+    },
+  },
+  // ---------------------------------------------------------------- more tensor ops (issue 19)
+  tgUnary("log1p", "log1p", { positive: true }),
+  tgUnary("expm1", "expm1", { keepsPositive: true }),
+  tgUnary("floor", "floor", { weight: 0.4 }),
+  tgUnary("ceil", "ceil", { weight: 0.4 }),
+  tgUnary("round", "round", { weight: 0.4 }),
+  tgUnary("trunc", "trunc", { weight: 0.4 }),
+  ...(["isnan", "isinf", "isfinite"] as const).map((name): OpGen => ({
+    name,
+    covers: [name],
+    weight: 0.3,
+    make: (b, x) =>
+      b.node(name, {}, call(`tg.${name}`, ref(x.name)), `torch.${name}(${x.name})`, x.shape, {
+        kind: "bool",
+      }),
+  })),
+  {
+    name: "nanToNum",
+    covers: ["nanToNum"],
+    weight: 0.4,
+    make: (b, x) => {
+      // Explicit ±inf replacements: the defaults are the dtype's extremes, which differ between
+      // the float32 run and torch's float64 reference.
+      const nan = b.rng.pick([0, 0.5, -2]);
+      const [posinf, neginf] = b.rng.pick([
+        [10, -10],
+        [1, 0],
+      ] as const);
+      return b.node(
+        "nanToNum",
+        { nan, posinf, neginf },
+        call("tg.nanToNum", ref(x.name), { nan, posinf, neginf }),
+        `torch.nan_to_num(${x.name}, nan=${nan}, posinf=${posinf}, neginf=${neginf})`,
+        x.shape,
+      );
+    },
+  },
+  ...(["cumsum", "cumprod"] as const).map((name): OpGen => ({
+    name,
+    covers: [name],
+    weight: 0.6,
+    make: (b, x) => {
+      const r = x.shape.length;
+      const dim = b.axis(r);
+      const k = r === 0 ? 1 : x.shape[norm(dim, r)]!;
+      return b.node(
+        name,
+        { dim },
+        call(`tg.${name}`, ref(x.name), dim),
+        `torch.${name}(${x.name}, ${dim})`,
+        x.shape,
+        { tol: accum(k), positive: x.positive },
+      );
+    },
+  })),
+  {
+    name: "prod",
+    covers: ["prod"],
+    weight: 0.6,
+    make: (b, x) => {
+      const r = x.shape.length;
+      const dim = b.rng.chance(0.3) ? undefined : b.axis(r);
+      const keepdim = dim !== undefined && b.rng.chance(0.4);
+      const axes = dim === undefined ? range(r) : axesOf(dim, r);
+      const pyCall =
+        dim === undefined
+          ? `torch.prod(${x.name})`
+          : `torch.prod(${x.name}, ${dim}, keepdim=${py(keepdim)})`;
+      return b.node(
+        "prod",
+        { dim, keepdim },
+        dim === undefined
+          ? call("tg.prod", ref(x.name))
+          : call("tg.prod", ref(x.name), dim, keepdim),
+        pyCall,
+        reduced(x.shape, axes, keepdim),
+        { tol: accum(numel(axes.map((a) => x.shape[a]!))) * 4, positive: x.positive },
+      );
+    },
+  },
+  ...(["any", "all"] as const).map((name): OpGen => ({
+    name,
+    covers: [name],
+    weight: 0.3,
+    make: (b, x) => {
+      const r = x.shape.length;
+      // torch 1.13 takes one dim (or none) here.
+      const dim = b.rng.chance(0.3) ? undefined : b.axis(r);
+      const keepdim = dim !== undefined && b.rng.chance(0.4);
+      const axes = dim === undefined ? range(r) : axesOf(dim, r);
+      return b.node(
+        name,
+        { dim, keepdim },
+        dim === undefined
+          ? call(`tg.${name}`, ref(x.name))
+          : call(`tg.${name}`, ref(x.name), dim, keepdim),
+        dim === undefined
+          ? `torch.${name}(${x.name})`
+          : `torch.${name}(${x.name}, ${dim}, keepdim=${py(keepdim)})`,
+        reduced(x.shape, axes, keepdim),
+        { kind: "bool" },
+      );
+    },
+  })),
+  {
+    name: "norm",
+    covers: ["norm"],
+    fresh: reductionInput,
+    make: (b, x) => {
+      const r = x.shape.length;
+      const p = b.rng.pick([2, 2, 1, Infinity, -Infinity, 3, 0.5, "fro"] as const);
+      const dim = b.axes(r);
+      const keepdim = b.rng.chance(0.4);
+      const axes = axesOf(dim, r);
+      const ord = p === "fro" ? 2 : p;
+      return b.node(
+        "norm",
+        { p, dim, keepdim },
+        call("tg.norm", ref(x.name), p, dim, keepdim),
+        `torch.linalg.vector_norm(${x.name}, ${py(ord)}, ${pyDims(dim)}, keepdim=${py(keepdim)})`,
+        reduced(x.shape, axes, keepdim),
+        { tol: accum(numel(axes.map((a) => x.shape[a]!))), positive: true },
+      );
+    },
+  },
+  {
+    name: "sort",
+    covers: ["sort", "argsort"],
+    weight: 0.7,
+    make: (b, x) => {
+      const r = x.shape.length;
+      const dim = b.axis(r);
+      const descending = b.rng.chance(0.4);
+      const which = b.rng.pick(["values", "values", "indices", "argsort"] as const);
+      // Stable on both sides, so ties order the same way.
+      const tsort = `torch.sort(${x.name}, stable=True, dim=${dim}, descending=${py(descending)})`;
+      const js =
+        which === "argsort"
+          ? call("tg.argsort", ref(x.name), dim, descending)
+          : prop(call("tg.sort", ref(x.name), dim, descending), which);
+      return b.node(
+        "sort",
+        { dim, descending, which },
+        js,
+        which === "values" ? `${tsort}.values` : `${tsort}.indices`,
+        x.shape,
+        { kind: which === "values" ? "float" : "int", positive: x.positive },
+      );
+    },
+  },
+  {
+    name: "topk",
+    covers: ["topk"],
+    weight: 0.5,
+    make: (b, x) => {
+      const r = x.shape.length;
+      const dim = b.axis(r);
+      const n = r === 0 ? 1 : x.shape[norm(dim, r)]!;
+      const k = b.rng.int(0, n);
+      const largest = b.rng.chance(0.7);
+      const shape = r === 0 ? [] : x.shape.map((d, i) => (i === norm(dim, r) ? k : d));
+      return b.node(
+        "topk",
+        { k, dim, largest },
+        prop(call("tg.topk", ref(x.name), k, dim, largest), "values"),
+        `torch.topk(${x.name}, ${k}, ${dim}, ${py(largest)}).values`,
+        shape,
+        { positive: x.positive },
+      );
+    },
+  },
+  ...(["tril", "triu"] as const).map((name): OpGen => ({
+    name,
+    covers: [name],
+    weight: 0.4,
+    fits: rank(2),
+    fresh: (b) => b.shape(2, 4),
+    make: (b, x) => {
+      const diagonal = b.rng.pick([0, 0, 1, -1, 2, -3]);
+      return b.node(
+        name,
+        { diagonal },
+        call(`tg.${name}`, ref(x.name), diagonal),
+        `torch.${name}(${x.name}, ${diagonal})`,
+        x.shape,
+        { positive: false },
+      );
+    },
+  })),
+  {
+    name: "roll",
+    covers: ["roll"],
+    weight: 0.5,
+    make: (b, x) => {
+      const r = x.shape.length;
+      const flat = r === 0 || b.rng.chance(0.3);
+      if (flat) {
+        const s = b.rng.int(-4, 4);
+        return move(
+          b,
+          x,
+          "roll",
+          { shifts: s },
+          call("tg.roll", ref(x.name), s),
+          `torch.roll(${x.name}, ${s})`,
+          x.shape,
+        );
+      }
+      const dims = [...new Set(range(b.rng.int(1, r)).map(() => norm(b.axis(r), r)))];
+      const shifts = dims.map(() => b.rng.int(-5, 5));
+      return move(
+        b,
+        x,
+        "roll",
+        { shifts, dims },
+        call("tg.roll", ref(x.name), shifts, dims),
+        `torch.roll(${x.name}, ${py(shifts)}, ${py(dims)})`,
+        x.shape,
+      );
+    },
+  },
+  {
+    name: "bmm",
+    covers: ["bmm"],
+    weight: 0.5,
+    fits: rank(3, 3),
+    fresh: (b) => [b.rng.int(1, 3), b.dim(), b.dim()],
+    make: (b, x) => {
+      const [B, n, m] = x.shape as [number, number, number];
+      const y = b.leaf([B, m, b.dim()]);
+      return b.node(
+        "bmm",
+        {},
+        call("tg.bmm", ref(x.name), ref(y.name)),
+        `torch.bmm(${x.name}, ${y.name})`,
+        [B, n, y.shape[2]!],
+        { tol: accum(m) },
+      );
+    },
+  },
+  {
+    name: "outer",
+    covers: ["outer"],
+    weight: 0.4,
+    fits: rank(1, 1),
+    fresh: (b) => [b.dim()],
+    make: (b, x) => {
+      const y = b.leaf([b.dim()]);
+      return b.node(
+        "outer",
+        {},
+        call("tg.outer", ref(x.name), ref(y.name)),
+        `torch.outer(${x.name}, ${y.name})`,
+        [x.shape[0]!, y.shape[0]!],
+      );
+    },
+  },
+  {
+    name: "einsum",
+    covers: ["einsum"],
+    fits: rank(1, 3),
+    fresh: (b) => b.shape(1, 3),
+    make: (b, x) => {
+      const s = x.shape;
+      const d = () => b.dim();
+      // Equations that fit x's rank: [equation, shapes of the other operands, output shape, summed size].
+      const forms: [string, number[][], number[], number][] = [];
+      if (s.length === 1) {
+        const [i] = s as [number];
+        forms.push(["i->", [], [], i], ["i,i->", [[i]], [], i]);
+        const j = d();
+        forms.push(["i,j->ij", [[j]], [i, j], 1], ["i,j->ji", [[j]], [j, i], 1]);
+      } else if (s.length === 2) {
+        const [i, j] = s as [number, number];
+        const k = d();
+        forms.push(["ij->ji", [], [j, i], 1], ["ij->j", [], [j], i], ["ij->", [], [], i * j]);
+        forms.push(["ij,jk->ik", [[j, k]], [i, k], j], ["ij,kj->ik", [[k, j]], [i, k], j]);
+        forms.push(["ij,ij->i", [[i, j]], [i], j], ["ij,j->i", [[j]], [i], j]);
+        forms.push(["...j,j->...", [[j]], [i], j]);
+        if (i === j) forms.push(["ii->i", [], [i], 1], ["ii->", [], [], i]);
+      } else {
+        const [bb, i, j] = s as [number, number, number];
+        const k = d();
+        forms.push(["bij,bjk->bik", [[bb, j, k]], [bb, i, k], j], ["bij->bji", [], [bb, j, i], 1]);
+        forms.push(
+          ["bij,jk->bik", [[j, k]], [bb, i, k], j],
+          ["...ij,...jk->...ik", [[bb, j, k]], [bb, i, k], j],
+        );
+        forms.push(["bij->j", [], [j], bb * i]);
+      }
+      const [eq, others, out, summed] = b.rng.pick(forms);
+      const ys = others.map((sh) => b.leaf(sh));
+      return b.node(
+        "einsum",
+        { eq },
+        call("tg.einsum", eq, ref(x.name), ...ys.map((y) => ref(y.name))),
+        `torch.einsum(${py(eq)}, ${[x.name, ...ys.map((y) => y.name)].join(", ")})`,
+        out,
+        { tol: accum(summed) },
+      );
+    },
+  },
 ];
 
 function recurrent(b: Builder, x: Val, cell: "lstm" | "gru"): Val | null {
@@ -2211,14 +2859,18 @@ const EXACT = new Set([
   ...["unsqueeze", "narrow", "split", "chunk", "pad", "cat", "stack", "flip", "repeat", "gather"],
   ...["indexSelect", "embedding", "oneHot", "sum", "sumTo", "scatterAdd", "amax", "amin", "maxDim"],
   ...["minDim", "maxAll", "argmax", "argmin", "eq", "ne", "lt", "le", "gt", "ge", "logicalNot"],
-  ...["maxPool2d", "matmul", "linear", "conv2d"],
+  ...["maxPool2d", "matmul", "linear", "conv2d", "floor", "ceil", "round", "trunc", "roll"],
+  ...["tril", "triu", "sort", "topk", "nanToNum", "isnan", "isinf", "isfinite", "any", "all"],
+  ...["cumsum", "bmm", "outer", "einsum", "hardtanh", "relu6"],
 ]);
 
 /** Ops with a jump (in value or gradient) at some input: ties decide which side. */
 const DISCONTINUOUS = new Set([
   ...["relu", "abs", "sign", "clamp", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"],
   ...["amax", "amin", "maxDim", "minDim", "maxAll", "argmax", "argmin", "maxPool2d", "leakyRelu"],
-  ...["castBool", "std"],
+  ...["castBool", "std", "floor", "ceil", "round", "trunc", "sort", "topk", "any", "all"],
+  ...["isnan", "isinf", "isfinite", "hardtanh", "relu6", "hardsigmoid", "hardswish", "prelu"],
+  ...["l1Loss", "smoothL1Loss", "huberLoss", "norm", "elu", "eluAlpha", "celu"],
 ]);
 
 /** Whether some discontinuous node reads a value that float32 has rounded. */

@@ -72,6 +72,16 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     return (out.flip(0) if reverse else out), h[0], c[0]
 
 
+def rms_norm(x, shape, weight=None, eps=None):
+    """torch.nn.functional.rms_norm (torch >= 2.4) as its composite implementation computes it;
+    torch 1.13 has none."""
+    if eps is None:
+        eps = torch.finfo(x.dtype).eps
+    dims = tuple(range(-len(shape), 0))
+    y = x * torch.rsqrt(x.pow(2).mean(dims, keepdim=True) + eps)
+    return y * weight if weight is not None else y
+
+
 def gru(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     """One GRU layer as tg.F.gruLayer: (outputs [T, B, H], h_n [B, H])."""
     params = [w_ih, w_hh] + ([b_ih, b_hh] if b_ih is not None else [])
@@ -101,7 +111,7 @@ def kind(t):
 
 
 def evaluate(prog, dtype):
-    env = {"torch": torch, "F": F, "DT": dtype, "sdpa": sdpa, "lstm": lstm, "gru": gru}
+    env = {"torch": torch, "F": F, "DT": dtype, "sdpa": sdpa, "lstm": lstm, "gru": gru, "rms_norm": rms_norm}
     leaves = []
     try:
         for leaf in prog["leaves"]:
