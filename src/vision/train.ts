@@ -221,6 +221,10 @@ export function evaluate(
       `ten views need a positive integer shift (the training crop padding), got ${String(shift)}`,
     );
   }
+  if (ds.length === 0) {
+    // An accuracy over nothing has no value ("0.00% (0 images)" read as a result).
+    throw new TsgradError("evaluate", "the dataset holds no images to evaluate on");
+  }
   const K = ds.classes.length;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   const wasTraining = model.training;
@@ -266,8 +270,8 @@ export function evaluate(
     model.train(wasTraining);
   }
   return {
-    loss: lossSum / Math.max(1, ds.length),
-    accuracy: correct / Math.max(1, ds.length),
+    loss: lossSum / ds.length,
+    accuracy: correct / ds.length,
     confusion,
   };
 }

@@ -126,6 +126,29 @@ describe("tg.vision.evaluate with test-time views", () => {
     expect(Math.round(r.accuracy * N)).toBe(ref.correct);
   });
 
+  it("refuses an empty test set instead of reporting 0% of nothing (issue 19, item 13)", () => {
+    const empty = new tg.data.ImageDataset({
+      pixels: new Uint8Array(0),
+      labels: [],
+      shape: [0, 1, 6, 6],
+      classes: ["a", "b"],
+    });
+    const model = tg.vision.createImageModel({
+      name: "logistic",
+      inChannels: 1,
+      imageSize: 6,
+      numClasses: 2,
+    });
+    const etf = tg.vision.imageTransforms(
+      { augment: false, cropPadding: 0 },
+      { mean: [0.5], std: [0.5], train: empty },
+      false,
+    );
+    expect(() => tg.vision.evaluate(model, empty, etf)).toThrow(
+      /evaluate: the dataset holds no images/,
+    );
+  });
+
   it("single views keep the plain cross-entropy", () => {
     tg.manualSeed(1);
     const model = tg.vision.createImageModel({
