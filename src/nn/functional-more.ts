@@ -32,7 +32,9 @@ function requireNumber(op: string, name: string, v: number): void {
  */
 function eluSelect(x: Tensor, neg: (xm: Tensor) => Tensor): Tensor {
   const nonPositive = ops.cmp("le", x, 0);
-  return ops.where(nonPositive, neg(ops.where(nonPositive, x, 0)), x);
+  // + 0 turns expm1(−0) = −0 into +0, PyTorch's value at −0 (a following rsqrt or division
+  // would otherwise give −inf).
+  return ops.where(nonPositive, ops.add(neg(ops.where(nonPositive, x, 0)), 0), x);
 }
 
 // ------------------------------------------------------------------ activations

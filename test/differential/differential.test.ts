@@ -362,16 +362,6 @@ const KNOWN: Known[] = [
       uses(c, ["norm"], (n) => typeof n.params.p === "number" && ![1, 2].includes(n.params.p)),
   },
   {
-    id: "celu/elu at −0",
-    issue: 19,
-    deliberate: false,
-    reason:
-      "torch's forward computes α·(e^(x/α) − 1), +0 at x = −0; tsgrad's expm1 keeps −0, which a " +
-      "following rsqrt or division turns into −inf",
-    applies: (c, m) =>
-      m.part === "output" && special(m.ref) && uses(c, ["elu", "eluAlpha", "celu", "selu"]),
-  },
-  {
     id: "smoothL1Loss with β = 0: target gradient at a zero residual",
     issue: 19,
     deliberate: true,

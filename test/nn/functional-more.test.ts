@@ -98,6 +98,10 @@ describe("activations", () => {
     const m = tg.tensor([-200, 200]).requiresGrad_();
     F.mish(m).sum().backward();
     expect(Array.from(m.grad!.dataSync()).every(Number.isFinite)).toBe(true);
+    // torch 1.13 gives +0 at −0 for elu, selu and celu (expm1 alone would keep −0).
+    for (const f of [F.elu, F.selu, F.celu]) {
+      expect(Object.is(f(tg.tensor([-0])).dataSync()[0], 0)).toBe(true);
+    }
   });
 
   it("prelu: per-channel slopes on axis 1, gradients for input and weight as PyTorch", () => {
