@@ -45,9 +45,10 @@ namespace tsg {
  * The polynomial loops of mathf.h (exp, sigmoid, softmax) as three builds — AVX-512 and AVX2,
  * each with FMA, and the baseline — and `name`, which calls the one this CPU runs (chosen once).
  * target_clones cannot ask for AVX2 and FMA together, and without FMA these loops ran 10–50%
- * behind oneDNN's JIT kernels; with it exp is 10–30% behind and softmax 0–12% (measured on a
- * loaded 2-core Zen 3) — the price of keeping float32's subnormals, which oneDNN flushes. `fn` is
- * the inline body, `args` the parenthesised argument names of `params`.
+ * behind oneDNN's JIT kernels; with it exp and softmax are ~9% behind and sigmoid ~15% (medians
+ * of 8 runs on 1e7 floats, 2 threads, an idle 2-core Zen 3) — the price of keeping float32's
+ * subnormals, which oneDNN flushes. `fn` is the inline body, `args` the parenthesised argument
+ * names of `params`.
  */
 #if defined(__x86_64__) && defined(__GNUC__)
 inline int fma_isa() {

@@ -580,6 +580,15 @@ const tgUnary = (name: string, torchName: string, o: Parameters<typeof unary>[3]
     { keepsPositive: false, ...o },
   );
 
+/** A `tg.F` activation without parameters: F.name(x) ↔ F.torchName(x). */
+const fUnary = (name: string, torchName: string, o: Parameters<typeof unary>[3] = {}) =>
+  unary(
+    name,
+    (x) => call(`F.${name}`, x),
+    (x) => `F.${torchName}(${x})`,
+    o,
+  );
+
 const SCALARS = [0, 1, -1, 2, 0.5, -2.5, 3];
 const EXPONENTS = [2, 3, 0.5, -1, 0, 1, -0.5, 1.5, -2];
 
@@ -2088,12 +2097,7 @@ export const OPS: OpGen[] = [
     make: (b, x) => recurrent(b, x, "gru"),
   },
   // ---------------------------------------------------------------- more tg.F (issue 19)
-  unary(
-    "elu",
-    (x) => call("F.elu", x),
-    (x) => `F.elu(${x})`,
-    { keepsPositive: undefined },
-  ),
+  fUnary("elu", "elu", { keepsPositive: undefined }),
   {
     name: "eluAlpha",
     covers: ["elu", "celu"],
@@ -2111,42 +2115,12 @@ export const OPS: OpGen[] = [
       );
     },
   },
-  unary(
-    "selu",
-    (x) => call("F.selu", x),
-    (x) => `F.selu(${x})`,
-    { keepsPositive: undefined },
-  ),
-  unary(
-    "celu",
-    (x) => call("F.celu", x),
-    (x) => `F.celu(${x})`,
-    { keepsPositive: undefined },
-  ),
-  unary(
-    "mish",
-    (x) => call("F.mish", x),
-    (x) => `F.mish(${x})`,
-    { keepsPositive: undefined },
-  ),
-  unary(
-    "relu6",
-    (x) => call("F.relu6", x),
-    (x) => `F.relu6(${x})`,
-    { keepsPositive: false },
-  ),
-  unary(
-    "hardsigmoid",
-    (x) => call("F.hardsigmoid", x),
-    (x) => `F.hardsigmoid(${x})`,
-    { keepsPositive: false },
-  ),
-  unary(
-    "hardswish",
-    (x) => call("F.hardswish", x),
-    (x) => `F.hardswish(${x})`,
-    { keepsPositive: false },
-  ),
+  fUnary("selu", "selu", { keepsPositive: undefined }),
+  fUnary("celu", "celu", { keepsPositive: undefined }),
+  fUnary("mish", "mish", { keepsPositive: undefined }),
+  fUnary("relu6", "relu6", { keepsPositive: false }),
+  fUnary("hardsigmoid", "hardsigmoid", { keepsPositive: false }),
+  fUnary("hardswish", "hardswish", { keepsPositive: false }),
   {
     name: "hardtanh",
     covers: ["hardtanh"],
